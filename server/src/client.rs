@@ -1,0 +1,134 @@
+//! One connected client: its identity, its selected database, its protocol, and
+//! the buffers Redis reports in CLIENT LIST.
+//!
+//! The reply buffer lives here, inside the shared server state, rather than in the
+//! connection task: other parts of the server write into it (MONITOR feeds,
+//! pub/sub messages) and read its size (CLIENT LIST `omem`, the output-buffer
+//! limits, `used_memory`). The connection task drains it to the socket.
+
+use std::rc::Rc;
+
+use bytes::{Bytes, BytesMut};
+use resp::Protocol;
+use tokio::sync::Notify;
+
+/// What CLIENT LIST calls `flags`, and what the output-buffer limit classes use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ClientKind {
+    /// An ordinary client.
+    #[default]
+    Normal,
+    /// A replica connected to us (flag S).
+    Replica,
+    /// Our master (flag M).
+    Master,
+    /// A client in subscribed mode (flag P).
+    PubSub,
+}
+
+/// CLIENT REPLY ON|OFF|SKIP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ReplyMode {
+    /// Replies are sent.
+    #[default]
+    On,
+    /// Replies are discarded until CLIENT REPLY ON.
+    Off,
+    /// The next command's reply is discarded.
+    Skip,
+    /// Set while executing the command after SKIP; becomes On afterwards.
+    SkipThis,
+}
+
+/// The state of one connection that the rest of the server can see.
+#[derive(Debug)]
+pub struct Client {
+    /// Unique, increasing id (CLIENT ID).
+    pub id: u64,
+    /// Peer address, `ip:port`.
+    pub addr: String,
+    /// Local address, `ip:port`.
+    pub laddr: String,
+    /// The socket's file descriptor (shown as `fd=`).
+    pub fd: i64,
+    /// CLIENT SETNAME.
+    pub name: Option<Bytes>,
+    /// Selected database.
+    pub db: usize,
+    /// RESP2 or RESP3 (HELLO).
+    pub proto: Protocol,
+    /// True once AUTH succeeded, or when no password is required.
+    pub authenticated: bool,
+    /// Creation time, unix milliseconds.
+    pub created_ms: i64,
+    /// Last time a command arrived, unix milliseconds (`idle=`, `timeout`).
+    pub last_interaction_ms: i64,
+    /// Replies waiting to be written to the socket.
+    pub reply: BytesMut,
+    /// Bytes handed to the socket writer but not yet confirmed written.
+    pub reply_in_flight: usize,
+    /// Bytes read but not yet parsed (`qbuf=`).
+    pub qbuf: usize,
+    /// Capacity of the query buffer (`qbuf-free=` is capacity minus qbuf).
+    pub qbuf_capacity: usize,
+    /// Name of the last command run (`cmd=`).
+    pub last_command: &'static str,
+    /// Normal, replica, master or pubsub.
+    pub kind: ClientKind,
+    /// True while MONITOR is on.
+    pub monitor: bool,
+    /// Set by CLIENT KILL, QUIT, limits: the connection closes once the reply is out.
+    pub close_after_reply: bool,
+    /// Set when the connection must close now, without flushing.
+    pub close_asap: bool,
+    /// CLIENT REPLY state.
+    pub reply_mode: ReplyMode,
+    /// CLIENT NO-EVICT.
+    pub no_evict: bool,
+    /// Bytes read from the socket (INFO total_net_input_bytes per client: tot-net-in).
+    pub net_input_bytes: u64,
+    /// Bytes written to the socket (tot-net-out).
+    pub net_output_bytes: u64,
+    /// Commands run (tot-cmds).
+    pub commands_processed: u64,
+    /// Wakes the connection task when someone else wrote to `reply` or asked it to close.
+    pub notify: Rc<Notify>,
+}
+
+impl Client {
+    /// A new client in its initial state.
+    pub fn new(id: u64, addr: String, laddr: String, fd: i64, now_ms: i64) -> Client {
+        Client {
+            id,
+            addr,
+            laddr,
+            fd,
+            name: None,
+            db: 0,
+            proto: Protocol::Resp2,
+            authenticated: false,
+            created_ms: now_ms,
+            last_interaction_ms: now_ms,
+            reply: BytesMut::with_capacity(16 * 1024),
+            reply_in_flight: 0,
+            qbuf: 0,
+            qbuf_capacity: 0,
+            last_command: "NULL",
+            kind: ClientKind::Normal,
+            monitor: false,
+            close_after_reply: false,
+            close_asap: false,
+            reply_mode: ReplyMode::On,
+            no_evict: false,
+            net_input_bytes: 0,
+            net_output_bytes: 0,
+            commands_processed: 0,
+            notify: Rc::new(Notify::new()),
+        }
+    }
+
+    /// Output memory as CLIENT LIST's `omem`: everything not yet on the wire.
+    pub fn output_memory(&self) -> usize {
+        self.reply.len() + self.reply_in_flight
+    }
+}
