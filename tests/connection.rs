@@ -1,1 +1,240 @@
-//! placeholder
+//! Pins the connection layer against the real binary: RESP and inline requests,
+//! pipelining, protocol errors, AUTH/HELLO/SELECT/QUIT/RESET, `timeout`,
+//! `maxclients`, `rename-command`, and the start-up and shutdown log lines.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::Duration;
+
+use common::*;
+
+fn query<T: redis::FromRedisValue>(con: &mut redis::Connection, args: &[&str]) -> redis::RedisResult<T> {
+    let mut cmd = redis::cmd(args[0]);
+    for a in &args[1..] {
+        cmd.arg(*a);
+    }
+    cmd.query(con)
+}
+
+fn err_text(e: redis::RedisError) -> String {
+    // The redis crate splits "CODE detail"; put them back together.
+    match (e.code(), e.detail()) {
+        (Some(code), Some(detail)) => format!("{code} {detail}"),
+        (Some(code), None) => code.to_string(),
+        _ => e.to_string(),
+    }
+}
+
+#[test]
+fn ping_echo_and_unknown_commands() {
+    let srv = start_server(&[]);
+    let mut con = srv.connection();
+    assert_eq!(query::<String>(&mut con, &["PING"]).unwrap(), "PONG");
+    assert_eq!(query::<String>(&mut con, &["PING", "hi"]).unwrap(), "hi");
+    assert_eq!(query::<String>(&mut con, &["ECHO", "x y"]).unwrap(), "x y");
+    let e = query::<String>(&mut con, &["PING", "a", "b"]).unwrap_err();
+    assert_eq!(err_text(e), "ERR wrong number of arguments for 'ping' command");
+    let e = query::<String>(&mut con, &["NOSUCH", "a", "b"]).unwrap_err();
+    assert_eq!(err_text(e), "ERR unknown command 'NOSUCH', with args beginning with: 'a' 'b' ");
+    let e = query::<String>(&mut con, &["CLIENT", "nosuch"]).unwrap_err();
+    assert_eq!(err_text(e), "ERR unknown subcommand 'nosuch'. Try CLIENT HELP.");
+    let e = query::<String>(&mut con, &["CLIENT", "SETNAME"]).unwrap_err();
+    assert_eq!(err_text(e), "ERR wrong number of arguments for 'client|setname' command");
+}
+
+#[test]
+fn inline_commands_and_pipelines_over_raw_tcp() {
+    let srv = start_server(&[]);
+    let mut s = srv.raw();
+    assert_eq!(raw_exchange(&mut s, b"PING\r\n", 7), b"+PONG\r\n");
+    assert_eq!(raw_exchange(&mut s, b"ECHO hello\n", 11), b"$5\r\nhello\r\n");
+    // Empty lines are skipped, as in Redis.
+    assert_eq!(raw_exchange(&mut s, b"\r\n\r\nPING\r\n", 7), b"+PONG\r\n");
+    let mut pipeline = Vec::new();
+    for _ in 0..100 {
+        pipeline.extend_from_slice(b"*1\r\n$4\r\nPING\r\n");
+    }
+    let got = raw_exchange(&mut s, &pipeline, 700);
+    assert_eq!(got, b"+PONG\r\n".repeat(100));
+    // A request split across many writes still parses.
+    for chunk in b"*2\r\n$4\r\nECHO\r\n$3\r\nabc\r\n".chunks(3) {
+        s.write_all(chunk).unwrap();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let mut buf = [0u8; 9];
+    s.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"$3\r\nabc\r\n");
+}
+
+#[test]
+fn protocol_errors_reply_then_close() {
+    let srv = start_server(&[]);
+    for (request, expected) in [
+        (&b"*abc\r\n"[..], &b"-ERR Protocol error: invalid multibulk length\r\n"[..]),
+        (b"*1\r\n+PING\r\n", b"-ERR Protocol error: expected '$', got '+'\r\n"),
+        (b"*1\r\n$-5\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
+        (b"*1\r\n$999999999999\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
+        (b"SET \"a b\r\n", b"-ERR Protocol error: unbalanced quotes in request\r\n"),
+    ] {
+        let mut s = srv.raw();
+        let got = raw_exchange(&mut s, request, usize::MAX);
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(expected),
+            "request {:?}",
+            String::from_utf8_lossy(request)
+        );
+    }
+    // The server survived all of that.
+    let mut con = srv.connection();
+    assert_eq!(query::<String>(&mut con, &["PING"]).unwrap(), "PONG");
+}
+
+#[test]
+fn auth_and_hello() {
+    let mut srv = start_server(&["--requirepass", "s3cret"]);
+    let mut s = srv.raw();
+    assert_eq!(
+        raw_exchange(&mut s, b"PING\r\n", 33),
+        b"-NOAUTH Authentication required.\r\n".to_vec()
+    );
+    let got = raw_exchange(&mut s, b"AUTH wrong\r\n", 65);
+    assert_eq!(got, b"-WRONGPASS invalid username-password pair or user is disabled.\r\n".to_vec());
+    assert_eq!(raw_exchange(&mut s, b"AUTH s3cret\r\n", 5), b"+OK\r\n");
+    assert_eq!(raw_exchange(&mut s, b"PING\r\n", 7), b"+PONG\r\n");
+    // HELLO 3 with AUTH on a fresh connection answers a RESP3 map.
+    let mut s = srv.raw();
+    let got = raw_exchange(&mut s, b"HELLO 3 AUTH default s3cret SETNAME me\r\n", 20);
+    assert!(got.starts_with(b"%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n"), "{got:?}");
+    let mut s = srv.raw();
+    assert_eq!(raw_exchange(&mut s, b"HELLO 4\r\n", 40), b"-NOPROTO unsupported protocol version\r\n");
+    srv.set_password("s3cret");
+    let mut con = srv.connection();
+    assert_eq!(query::<String>(&mut con, &["PING"]).unwrap(), "PONG");
+    let srv = start_server(&[]);
+    let mut con = srv.connection();
+    let e = query::<String>(&mut con, &["AUTH", "x"]).unwrap_err();
+    assert!(err_text(e).starts_with("ERR AUTH <password> called without any password configured"));
+}
+
+#[test]
+fn select_and_reset() {
+    let srv = start_server(&[]);
+    let mut con = srv.connection();
+    assert_eq!(query::<String>(&mut con, &["SELECT", "15"]).unwrap(), "OK");
+    let e = query::<String>(&mut con, &["SELECT", "16"]).unwrap_err();
+    assert_eq!(err_text(e), "ERR DB index is out of range");
+    let e = query::<String>(&mut con, &["SELECT", "x"]).unwrap_err();
+    assert_eq!(err_text(e), "ERR value is not an integer or out of range");
+    assert_eq!(query::<String>(&mut con, &["RESET"]).unwrap(), "RESET");
+    let info: String = query(&mut con, &["CLIENT", "INFO"]).unwrap();
+    assert!(info.contains(" db=0 "), "{info}");
+}
+
+#[test]
+fn quit_closes_after_ok() {
+    let srv = start_server(&[]);
+    let mut s = srv.raw();
+    let got = raw_exchange(&mut s, b"QUIT\r\nPING\r\n", usize::MAX);
+    assert_eq!(got, b"+OK\r\n");
+}
+
+#[test]
+fn idle_clients_are_closed_by_timeout_but_pinging_ones_stay() {
+    let srv = start_server(&["--timeout", "1"]);
+    let mut idle = srv.raw();
+    let mut busy = srv.connection();
+    let mut closed = false;
+    let done = wait_until(Duration::from_secs(10), || {
+        let _: String = query(&mut busy, &["PING"]).unwrap();
+        idle.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+        let mut b = [0u8; 1];
+        if let Ok(0) = idle.read(&mut b) {
+            closed = true;
+        }
+        closed
+    });
+    assert!(done, "idle client was not closed");
+    assert_eq!(query::<String>(&mut busy, &["PING"]).unwrap(), "PONG");
+}
+
+#[test]
+fn maxclients_refuses_with_redis_error() {
+    let srv = start_server(&["--maxclients", "2"]);
+    let _a = srv.raw();
+    let _b = srv.raw();
+    let mut c = srv.raw();
+    let got = raw_exchange(&mut c, b"PING\r\n", usize::MAX);
+    assert_eq!(got, b"-ERR max number of clients reached\r\n");
+    let mut con = srv.connection_after_drop(_a);
+    assert_eq!(query::<String>(&mut con, &["PING"]).unwrap(), "PONG");
+    let info: String = query(&mut con, &["INFO", "stats"]).unwrap();
+    assert!(!info.contains("rejected_connections:0\r\n"), "{info}");
+}
+
+#[test]
+fn rename_command_renames_and_disables() {
+    let srv = start_server_with_config(
+        "rename-command CONFIG myconfig\nrename-command FLUSHALL \"\"\n",
+        &[],
+    );
+    let mut con = srv.connection();
+    let e = query::<String>(&mut con, &["CONFIG", "GET", "port"]).unwrap_err();
+    assert!(err_text(e).starts_with("ERR unknown command 'CONFIG'"));
+    let got: Vec<String> = query(&mut con, &["MYCONFIG", "GET", "port"]).unwrap();
+    assert_eq!(got[0], "port");
+    let e = query::<String>(&mut con, &["FLUSHALL"]).unwrap_err();
+    assert!(err_text(e).starts_with("ERR unknown command 'FLUSHALL'"));
+}
+
+#[test]
+fn start_up_and_sigterm_log_like_redis() {
+    let mut srv = start_server(&[]);
+    let log = srv.log();
+    assert!(log.contains("Ready to accept connections"), "{log}");
+    assert!(log.contains(&format!("PID: {}", srv.pid())), "{log}");
+    assert_eq!(srv.terminate(), Some(0));
+    let log = srv.log();
+    assert!(log.contains("Received SIGTERM scheduling shutdown..."), "{log}");
+    assert!(log.contains("User requested shutdown..."), "{log}");
+    assert!(log.contains("Redis is now ready to exit, bye bye..."), "{log}");
+}
+
+#[test]
+fn shutdown_command_exits_cleanly() {
+    let mut srv = start_server(&[]);
+    let mut s = srv.raw();
+    let got = raw_exchange(&mut s, b"SHUTDOWN NOSAVE\r\n", usize::MAX);
+    assert!(got.is_empty(), "{got:?}");
+    assert_eq!(srv.wait_exit(Duration::from_secs(10)), Some(0));
+}
+
+#[test]
+fn busy_port_fails_like_redis() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let out = std::process::Command::new(SERVER_BIN)
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("Failed listening on port {port} (TCP), aborting.")), "{text}");
+    assert!(text.contains("Address already in use"), "{text}");
+}
+
+#[test]
+fn bad_config_file_fails_with_redis_message() {
+    let dir = scratch_dir("badconf");
+    let path = dir.join("redis.conf");
+    std::fs::write(&path, "port 6379\nnosuchdirective yes\n").unwrap();
+    let out = std::process::Command::new(SERVER_BIN).arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***"), "{text}");
+    assert!(text.contains("at line 2"), "{text}");
+    assert!(text.contains(">>> 'nosuchdirective \"yes\"'"), "{text}");
+    assert!(text.contains("Bad directive or wrong number of arguments"), "{text}");
+}

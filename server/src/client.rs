@@ -71,8 +71,10 @@ pub struct Client {
     pub qbuf: usize,
     /// Capacity of the query buffer (`qbuf-free=` is capacity minus qbuf).
     pub qbuf_capacity: usize,
-    /// Name of the last command run (`cmd=`).
+    /// Name of the last command run (`cmd=`); for a subcommand, its own name.
     pub last_command: &'static str,
+    /// For a subcommand, the parent's name (`cmd=client|list`); empty otherwise.
+    pub last_command_parent: &'static str,
     /// Normal, replica, master or pubsub.
     pub kind: ClientKind,
     /// True while MONITOR is on.
@@ -114,6 +116,7 @@ impl Client {
             qbuf: 0,
             qbuf_capacity: 0,
             last_command: "NULL",
+            last_command_parent: "",
             kind: ClientKind::Normal,
             monitor: false,
             close_after_reply: false,

@@ -45,6 +45,21 @@ pub struct Stats {
     pub query_buffer_limit_disconnections: u64,
 }
 
+/// Per-command counters for INFO commandstats.
+#[derive(Debug, Default, Clone)]
+pub struct CommandStat {
+    /// Full name, `get` or `client|list`.
+    pub name: String,
+    /// Times it ran.
+    pub calls: u64,
+    /// Total microseconds spent in it.
+    pub usec: u64,
+    /// Times it was refused before running (arity, auth, ...).
+    pub rejected_calls: u64,
+    /// Times it ran and replied with an error.
+    pub failed_calls: u64,
+}
+
 /// The whole server, owned by the command thread.
 pub struct Server {
     /// Live configuration.
@@ -65,12 +80,26 @@ pub struct Server {
     pub next_client_id: u64,
     /// INFO stats counters.
     pub stats: Stats,
+    /// INFO commandstats, keyed by the address of the command's table row.
+    pub command_stats: std::collections::HashMap<usize, CommandStat>,
+    /// INFO errorstats: error code (ERR, WRONGTYPE, ...) -> count.
+    pub error_stats: BTreeMap<String, u64>,
+    /// Number of clients in MONITOR mode (so the common case skips the feed).
+    pub monitors: usize,
     /// Changes since the last save.
     pub dirty: u64,
     /// 40 hex digits naming this process (INFO run_id).
     pub run_id: String,
     /// Replication id (INFO master_replid).
     pub replid: replication::ReplId,
+    /// LASTSAVE: unix seconds of the last successful save (start-up time until then).
+    pub last_save_unix_s: i64,
+    /// used_memory_peak (a Cell so INFO, which reads the server, can raise it).
+    pub memory_peak: std::cell::Cell<u64>,
+    /// used_memory right after start-up (used_memory_startup).
+    pub memory_startup: u64,
+    /// instantaneous_ops_per_sec and friends.
+    pub ops_sampler: crate::cron::OpsSampler,
     /// Unix ms at start (uptime).
     pub start_ms: i64,
     /// SLOWLOG.
@@ -79,6 +108,80 @@ pub struct Server {
     pub latency: crate::latency::LatencyMonitor,
     /// DEBUG SET-ACTIVE-EXPIRE: the periodic active expiry runs only when true.
     pub active_expire_enabled: bool,
+    /// CLIENT PAUSE in force: what it holds back and until when (unix ms).
+    pub pause: Option<(PauseKind, i64)>,
     /// Set by SHUTDOWN or a signal: the main loop exits.
     pub shutdown_requested: bool,
+    /// Wakes the main task when a shutdown is requested.
+    pub shutdown: Rc<tokio::sync::Notify>,
+}
+
+/// CLIENT PAUSE WRITE|ALL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PauseKind {
+    /// Only commands that may write wait.
+    Write,
+    /// Every command waits.
+    All,
+}
+
+impl Server {
+    /// A fresh server state from a loaded configuration.
+    pub fn new(config: Config, clock: Clock, seed: u64) -> Server {
+        let mut rng = storage::Rng::seeded(seed);
+        let mut random_id = || {
+            let mut bytes = [0u8; 20];
+            for chunk in bytes.chunks_mut(8) {
+                let r = rng.next_u64().to_le_bytes();
+                chunk.copy_from_slice(&r[..chunk.len()]);
+            }
+            bytes
+        };
+        let run_id = replication::ReplId::from_random_bytes(random_id());
+        let replid = replication::ReplId::from_random_bytes(random_id());
+        let start_ms = clock.now_ms();
+        Server {
+            keyspace: storage::Keyspace::new(config.databases),
+            commands: CommandTable::new(&crate::commands::families()),
+            config,
+            config_file: None,
+            clock,
+            rng,
+            clients: BTreeMap::new(),
+            next_client_id: 1,
+            stats: Stats::default(),
+            command_stats: Default::default(),
+            error_stats: BTreeMap::new(),
+            monitors: 0,
+            dirty: 0,
+            run_id: run_id.as_str().to_string(),
+            replid,
+            start_ms,
+            last_save_unix_s: start_ms / 1000,
+            memory_peak: std::cell::Cell::new(0),
+            memory_startup: crate::alloc::used_memory() as u64,
+            ops_sampler: Default::default(),
+            slowlog: Default::default(),
+            latency: Default::default(),
+            active_expire_enabled: true,
+            pause: None,
+            shutdown_requested: false,
+            shutdown: Default::default(),
+        }
+    }
+
+    /// If `argv` must wait because of CLIENT PAUSE, the unix ms when the pause ends.
+    pub fn paused_until_for(&self, argv: &[bytes::Bytes]) -> Option<i64> {
+        let (kind, until) = self.pause?;
+        if self.clock.now_ms() >= until {
+            return None;
+        }
+        if kind == PauseKind::All {
+            return Some(until);
+        }
+        let spec = self.commands.lookup(argv.first()?)?;
+        let may_write = spec.flags.has(crate::command::Flags::WRITE)
+            || argv[0].eq_ignore_ascii_case(b"publish");
+        may_write.then_some(until)
+    }
 }

@@ -1,0 +1,97 @@
+//! The periodic jobs of Redis's serverCron, one tick at a time.
+//!
+//! Each tick: close clients idle longer than `timeout` (clientsCron), and run the
+//! slow active-expire cycle with its time budget (activeExpireCycle). The tick
+//! gets the server state and reads time only from its clock, so a test can drive
+//! it on a manual clock.
+
+use crate::config::LogLevel;
+use crate::log;
+use crate::state::Server;
+
+/// One run of the periodic jobs.
+pub fn tick(server: &mut Server) {
+    let now = server.clock.now_ms();
+    let (commands, net_in, net_out) = (
+        server.stats.commands_processed,
+        server.stats.net_input_bytes,
+        server.stats.net_output_bytes,
+    );
+    server.ops_sampler.sample(now, commands, net_in, net_out);
+    let used = crate::alloc::used_memory() as u64;
+    if used > server.memory_peak.get() {
+        server.memory_peak.set(used);
+    }
+    close_idle_clients(server);
+}
+
+/// `timeout`: closes normal clients idle for longer than the limit. Replicas,
+/// masters and subscribers are exempt, as in Redis's clientsCronHandleTimeout.
+fn close_idle_clients(server: &mut Server) {
+    let timeout_s = server.config.timeout;
+    if timeout_s == 0 {
+        return;
+    }
+    let now = server.clock.now_ms();
+    for client in server.clients.values() {
+        let Ok(mut c) = client.try_borrow_mut() else { continue };
+        let idle_ms = now - c.last_interaction_ms;
+        if c.kind == crate::client::ClientKind::Normal
+            && !c.monitor
+            && idle_ms > (timeout_s as i64).saturating_mul(1000)
+        {
+            log::line(LogLevel::Verbose, now, "Closing idle client");
+            c.close_asap = true;
+            c.notify.notify_one();
+        }
+    }
+}
+
+/// Redis's instantaneous metrics: a ring of recent per-second rates, sampled
+/// every cron tick, averaged for INFO's `instantaneous_*` fields.
+#[derive(Debug, Default)]
+pub struct OpsSampler {
+    last_ms: i64,
+    last: [u64; 3],
+    rates: [[f64; 16]; 3],
+    index: usize,
+}
+
+impl OpsSampler {
+    /// Records the counters' current values at `now_ms`.
+    pub fn sample(&mut self, now_ms: i64, commands: u64, net_in: u64, net_out: u64) {
+        let elapsed = now_ms - self.last_ms;
+        if elapsed < 100 {
+            return;
+        }
+        let current = [commands, net_in, net_out];
+        if self.last_ms > 0 {
+            for (k, value) in current.iter().enumerate() {
+                let delta = value.saturating_sub(self.last[k]) as f64;
+                self.rates[k][self.index] = delta * 1000.0 / elapsed as f64;
+            }
+            self.index = (self.index + 1) % 16;
+        }
+        self.last = current;
+        self.last_ms = now_ms;
+    }
+
+    fn mean(&self, k: usize) -> f64 {
+        self.rates[k].iter().sum::<f64>() / 16.0
+    }
+
+    /// instantaneous_ops_per_sec.
+    pub fn ops_per_sec(&self) -> u64 {
+        self.mean(0).round() as u64
+    }
+
+    /// instantaneous_input_kbps.
+    pub fn input_kbps(&self) -> f64 {
+        self.mean(1) / 1024.0
+    }
+
+    /// instantaneous_output_kbps.
+    pub fn output_kbps(&self) -> f64 {
+        self.mean(2) / 1024.0
+    }
+}

@@ -1,0 +1,314 @@
+//! The gate every command passes, and the bookkeeping after it runs.
+//!
+//! Redis's `processCommand` checks a command in a fixed order before `call`
+//! executes it; we keep the same order so the same request gets the same error:
+//!
+//! 1. QUIT (answered here, before anything else, as Redis 7.0 does),
+//! 2. lookup: unknown command, unknown subcommand, wrong arity,
+//! 3. protected commands (DEBUG under `enable-debug-command`),
+//! 4. authentication (NOAUTH),
+//! 5. then `call`: run the handler, time it, and feed commandstats, errorstats,
+//!    SLOWLOG, LATENCY and MONITOR.
+//!
+//! Later issues slot OOM, MISCONF, READONLY, LOADING and MULTI into this list.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use bytes::Bytes;
+
+use crate::client::{Client, ReplyMode};
+use crate::command::{CommandSpec, Ctx, Flags, Reply};
+use crate::config::Protection;
+use crate::state::{CommandStat, Server};
+
+/// Runs one request (`argv[0]` is the command name) for `client`.
+pub fn process(server: &mut Server, client: &mut Client, argv: &[Bytes]) {
+    let Some(name) = argv.first() else { return };
+    if name.eq_ignore_ascii_case(b"quit") {
+        reply(client).ok();
+        client.close_after_reply = true;
+        return;
+    }
+    let (spec, parent) = match resolve(server, client, argv) {
+        Ok(found) => found,
+        Err(()) => {
+            server.stats.error_replies += 1;
+            count_error(server, "ERR");
+            return;
+        }
+    };
+    if let Err(message) = gate(server, client, spec) {
+        reply(client).error(&message);
+        server.stats.error_replies += 1;
+        count_error(server, error_code(&message));
+        stat_entry(server, spec, parent).rejected_calls += 1;
+        return;
+    }
+    call(server, client, spec, parent, argv);
+}
+
+/// Finds the row for argv, replying with Redis's error when there is none.
+/// Returns the row that runs and, for a subcommand, its parent.
+fn resolve(
+    server: &mut Server,
+    client: &mut Client,
+    argv: &[Bytes],
+) -> Result<(&'static CommandSpec, Option<&'static CommandSpec>), ()> {
+    let Some(spec) = server.commands.lookup(&argv[0]) else {
+        let mut args = String::new();
+        for arg in &argv[1..] {
+            if args.len() >= 128 {
+                break;
+            }
+            let room = 128 - args.len();
+            let text = String::from_utf8_lossy(arg);
+            args.push('\'');
+            args.extend(text.chars().take(room));
+            args.push_str("' ");
+        }
+        let name: String = String::from_utf8_lossy(&argv[0]).chars().take(128).collect();
+        reply(client).error(&format!(
+            "ERR unknown command '{name}', with args beginning with: {args}"
+        ));
+        return Err(());
+    };
+    if spec.subcommands.is_empty() {
+        if !spec.arity_ok(argv.len()) {
+            wrong_arity(client, spec.name);
+            stat_entry(server, spec, None).rejected_calls += 1;
+            return Err(());
+        }
+        return Ok((spec, None));
+    }
+    // A container command (CLIENT, CONFIG, ...) needs a subcommand.
+    let Some(sub_name) = argv.get(1) else {
+        wrong_arity(client, spec.name);
+        return Err(());
+    };
+    let Some(sub) = spec
+        .subcommands
+        .iter()
+        .find(|s| sub_name.eq_ignore_ascii_case(s.name.as_bytes()))
+    else {
+        let sub_text: String = String::from_utf8_lossy(sub_name).chars().take(128).collect();
+        let parent_upper = String::from_utf8_lossy(&argv[0]).to_uppercase();
+        reply(client).error(&format!(
+            "ERR unknown subcommand '{sub_text}'. Try {parent_upper} HELP."
+        ));
+        return Err(());
+    };
+    if !sub.arity_ok(argv.len()) {
+        wrong_arity(client, &format!("{}|{}", spec.name, sub.name));
+        stat_entry(server, sub, Some(spec)).rejected_calls += 1;
+        return Err(());
+    }
+    Ok((sub, Some(spec)))
+}
+
+fn wrong_arity(client: &mut Client, full_name: &str) {
+    reply(client).error(&format!(
+        "ERR wrong number of arguments for '{full_name}' command"
+    ));
+}
+
+/// The checks between lookup and execution, in Redis's order.
+fn gate(server: &Server, client: &Client, spec: &CommandSpec) -> Result<(), String> {
+    if spec.flags.has(Flags::PROTECTED) && !allowed(server.config.enable_debug_command, client) {
+        return Err("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.".into());
+    }
+    if !client.authenticated
+        && !server.config.requirepass.is_empty()
+        && !spec.flags.has(Flags::NO_AUTH)
+    {
+        return Err(crate::command::errors::NOAUTH.into());
+    }
+    Ok(())
+}
+
+/// Whether a protected action (`yes`/`no`/`local`) is allowed for this client.
+pub fn allowed(setting: Protection, client: &Client) -> bool {
+    match setting {
+        Protection::Yes => true,
+        Protection::No => false,
+        Protection::Local => is_local(&client.addr),
+    }
+}
+
+/// True for loopback peers, the only ones `local` settings and protected mode trust.
+pub fn is_local(addr: &str) -> bool {
+    addr.starts_with("127.") || addr.starts_with("[::1]") || addr.starts_with("::1")
+}
+
+/// Executes the handler and does the bookkeeping Redis's `call` does.
+fn call(
+    server: &mut Server,
+    client: &mut Client,
+    spec: &'static CommandSpec,
+    parent: Option<&'static CommandSpec>,
+    argv: &[Bytes],
+) {
+    let reply_start = client.reply.len();
+    if client.reply_mode == ReplyMode::Skip {
+        client.reply_mode = ReplyMode::SkipThis;
+    }
+    client.last_command = spec.name;
+    client.last_command_parent = parent.map_or("", |p| p.name);
+    let start_us = server.clock.monotonic_us();
+    (spec.handler)(&mut Ctx { server, client }, argv);
+    let duration_us = server.clock.monotonic_us().saturating_sub(start_us);
+
+    client.commands_processed += 1;
+    server.stats.commands_processed += 1;
+    let failed = client.reply.get(reply_start) == Some(&b'-');
+    if failed {
+        server.stats.error_replies += 1;
+        let end = client.reply[reply_start..]
+            .iter()
+            .position(|&b| b == b' ' || b == b'\r')
+            .map_or(client.reply.len(), |p| reply_start + p);
+        let code = String::from_utf8_lossy(&client.reply[reply_start + 1..end]).into_owned();
+        count_error(server, &code);
+    }
+    let stat = stat_entry(server, spec, parent);
+    stat.calls += 1;
+    stat.usec += duration_us;
+    if failed {
+        stat.failed_calls += 1;
+    }
+    match client.reply_mode {
+        ReplyMode::Off => client.reply.truncate(reply_start),
+        ReplyMode::SkipThis => {
+            client.reply.truncate(reply_start);
+            client.reply_mode = ReplyMode::On;
+        }
+        _ => {}
+    }
+    after_call(server, client, spec, argv, duration_us);
+}
+
+/// SLOWLOG, LATENCY and MONITOR, after the command ran.
+fn after_call(
+    server: &mut Server,
+    client: &mut Client,
+    spec: &'static CommandSpec,
+    argv: &[Bytes],
+    duration_us: u64,
+) {
+    let now_ms = server.clock.now_ms();
+    if !spec.flags.has(Flags::SKIP_SLOWLOG) {
+        let threshold = server.config.slowlog_log_slower_than;
+        let max_len = server.config.slowlog_max_len;
+        let name = client.name.clone().unwrap_or_default();
+        server.slowlog.record(
+            now_ms / 1000,
+            duration_us,
+            argv,
+            &client.addr,
+            &name,
+            threshold,
+            max_len,
+        );
+    }
+    let event = if spec.flags.has(Flags::FAST) {
+        "fast-command"
+    } else {
+        "command"
+    };
+    server.latency.add_sample_if_needed(
+        event,
+        now_ms / 1000,
+        duration_us / 1000,
+        server.config.latency_monitor_threshold,
+    );
+    if server.monitors > 0 && !spec.flags.has(Flags::SKIP_MONITOR) && !spec.flags.has(Flags::ADMIN)
+    {
+        feed_monitors(server, client, argv);
+    }
+}
+
+/// Sends one line per command to every MONITOR client (`+time [db addr] "arg" ...`).
+fn feed_monitors(server: &Server, client: &Client, argv: &[Bytes]) {
+    let now_us = server.clock.now_us();
+    let mut line = format!(
+        "+{}.{:06} [{} {}]",
+        now_us / 1_000_000,
+        now_us % 1_000_000,
+        client.db,
+        client.addr
+    );
+    let redact = argv[0].eq_ignore_ascii_case(b"auth");
+    for (i, arg) in argv.iter().enumerate() {
+        line.push(' ');
+        if redact && i > 0 {
+            line.push_str("\"(redacted)\"");
+        } else {
+            repr(&mut line, arg);
+        }
+    }
+    line.push_str("\r\n");
+    for other in server.clients.values() {
+        let Ok(mut other) = other.try_borrow_mut() else {
+            continue; // the calling client itself
+        };
+        if other.monitor {
+            other.reply.extend_from_slice(line.as_bytes());
+            other.notify.notify_one();
+        }
+    }
+}
+
+/// Quotes bytes as Redis's `sdscatrepr`: printable ASCII as is, escapes otherwise.
+pub fn repr(out: &mut String, bytes: &[u8]) {
+    out.push('"');
+    for &b in bytes {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'"' => out.push_str("\\\""),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            7 => out.push_str("\\a"),
+            8 => out.push_str("\\b"),
+            0x20..=0x7e => out.push(char::from(b)),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push('"');
+}
+
+fn reply(client: &mut Client) -> Reply<'_> {
+    Reply {
+        out: &mut client.reply,
+        proto: client.proto,
+    }
+}
+
+fn error_code(message: &str) -> &str {
+    message.split(' ').next().unwrap_or("ERR")
+}
+
+fn count_error(server: &mut Server, code: &str) {
+    *server.error_stats.entry(code.to_string()).or_insert(0) += 1;
+}
+
+fn stat_entry<'s>(
+    server: &'s mut Server,
+    spec: &'static CommandSpec,
+    parent: Option<&'static CommandSpec>,
+) -> &'s mut CommandStat {
+    let key = spec as *const CommandSpec as usize;
+    server.command_stats.entry(key).or_insert_with(|| CommandStat {
+        name: match parent {
+            Some(p) => format!("{}|{}", p.name, spec.name),
+            None => spec.name.to_string(),
+        },
+        ..CommandStat::default()
+    })
+}
+
+/// Registers a connection task's client (shared with the server for CLIENT LIST etc.).
+pub fn register(server: &mut Server, client: Rc<RefCell<Client>>) {
+    let id = client.borrow().id;
+    server.clients.insert(id, client);
+}

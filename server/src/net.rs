@@ -1,0 +1,317 @@
+//! Connections: accepting them, reading requests, writing replies.
+//!
+//! Each connection is a task on the one-thread tokio runtime. The task owns the
+//! socket and the query buffer; the rest of the client's state (reply buffer,
+//! flags) sits in the shared [`Client`] so other parts of the server can see it.
+//!
+//! The loop mirrors Redis's event loop for one client:
+//! read what the socket has (up to 16 KB, PROTO_IOBUF_LEN, more when a large bulk
+//! argument is pending), parse and execute *every* complete request in the query
+//! buffer, then write all their replies with one write. With `redis-benchmark
+//! -P 16` that is one read, sixteen commands and one write per round trip. The
+//! task keeps reading while replies are still queued, as Redis does, so a client
+//! that never reads (seed case 3) piles up output inside the server, where CLIENT
+//! LIST shows it as `omem`.
+
+use std::cell::RefCell;
+use std::io;
+use std::rc::Rc;
+use std::time::Duration;
+
+use bytes::{Buf, Bytes, BytesMut};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::client::Client;
+use crate::config::LogLevel;
+use crate::dispatch;
+use crate::log;
+use crate::state::Server;
+
+/// Redis's PROTO_IOBUF_LEN: how much one read asks for.
+const IOBUF_LEN: usize = 16 * 1024;
+
+/// What the request loop asks of the connection afterwards.
+enum Next {
+    /// Wait for more input or a notification.
+    Continue,
+    /// Flush what is queued, then close.
+    CloseAfterReply,
+    /// Close at once.
+    CloseNow,
+    /// The server is paused for this client's next command until this unix ms.
+    Paused(i64),
+}
+
+/// Accepts connections on `listener` forever.
+pub async fn accept_loop(shared: Rc<RefCell<Server>>, listener: TcpListener) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(conn) => conn,
+            Err(e) => {
+                let now = shared.borrow().clock.now_ms();
+                log::line(LogLevel::Warning, now, &format!("Accepting client connection: {e}"));
+                // EMFILE and friends: back off instead of spinning.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let laddr = stream
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let Some(client) = admit(&shared, &stream, peer.to_string(), laddr) else {
+            reject(stream, &shared).await;
+            continue;
+        };
+        tokio::task::spawn_local(serve(shared.clone(), stream, client));
+    }
+}
+
+/// Registers a new client, or returns None when `maxclients` is reached.
+fn admit(
+    shared: &Rc<RefCell<Server>>,
+    stream: &TcpStream,
+    addr: String,
+    laddr: String,
+) -> Option<Rc<RefCell<Client>>> {
+    let mut server = shared.borrow_mut();
+    server.stats.connections_received += 1;
+    if server.clients.len() as u64 >= server.config.maxclients {
+        server.stats.rejected_connections += 1;
+        return None;
+    }
+    let _ = stream.set_nodelay(true);
+    set_keepalive(stream, server.config.tcp_keepalive);
+    let id = server.next_client_id;
+    server.next_client_id += 1;
+    let now = server.clock.now_ms();
+    let fd = fd_of(stream);
+    let mut client = Client::new(id, addr, laddr, fd, now);
+    client.authenticated = server.config.requirepass.is_empty();
+    let client = Rc::new(RefCell::new(client));
+    dispatch::register(&mut server, client.clone());
+    Some(client)
+}
+
+#[cfg(unix)]
+fn fd_of(stream: &TcpStream) -> i64 {
+    use std::os::fd::AsRawFd;
+    i64::from(stream.as_raw_fd())
+}
+
+#[cfg(not(unix))]
+fn fd_of(_stream: &TcpStream) -> i64 {
+    -1
+}
+
+/// Applies `tcp-keepalive` (seconds) to a new connection, as Redis's anetKeepAlive.
+fn set_keepalive(stream: &TcpStream, seconds: u64) {
+    if seconds == 0 {
+        return;
+    }
+    let sock = socket2::SockRef::from(stream);
+    let keepalive = socket2::TcpKeepalive::new()
+        .with_time(Duration::from_secs(seconds))
+        .with_interval(Duration::from_secs((seconds / 3).max(1)))
+        .with_retries(3);
+    let _ = sock.set_tcp_keepalive(&keepalive);
+}
+
+/// Tells a connection over `maxclients` why, then drops it (as Redis does).
+async fn reject(stream: TcpStream, shared: &Rc<RefCell<Server>>) {
+    let _ = stream.try_write(b"-ERR max number of clients reached\r\n");
+    let now = shared.borrow().clock.now_ms();
+    log::line(
+        LogLevel::Verbose,
+        now,
+        "Error registering fd event for the new client: max number of clients reached",
+    );
+}
+
+/// Serves one connection until it closes.
+async fn serve(shared: Rc<RefCell<Server>>, stream: TcpStream, client: Rc<RefCell<Client>>) {
+    let mut qbuf = BytesMut::with_capacity(IOBUF_LEN);
+    let mut argv: Vec<Bytes> = Vec::with_capacity(8);
+    let notify = client.borrow().notify.clone();
+    let mut paused_until: Option<i64> = None;
+    let mut closing = false;
+    loop {
+        let (want_write, close_now) = {
+            let c = client.borrow();
+            (!c.reply.is_empty(), c.close_asap)
+        };
+        if close_now || (closing && !want_write) {
+            break;
+        }
+        let pause_sleep = paused_until.map(|until| {
+            let now = shared.borrow().clock.now_ms();
+            Duration::from_millis(until.saturating_sub(now).max(1) as u64)
+        });
+        tokio::select! {
+            ready = stream.readable(), if !closing && paused_until.is_none() => {
+                if ready.is_err() || !read_some(&shared, &client, &stream, &mut qbuf) {
+                    break;
+                }
+            }
+            ready = stream.writable(), if want_write => {
+                if ready.is_err() || !write_some(&shared, &client, &stream) {
+                    break;
+                }
+                continue;
+            }
+            _ = notify.notified() => {}
+            _ = tokio::time::sleep(pause_sleep.unwrap_or_default()), if pause_sleep.is_some() => {
+                paused_until = None;
+            }
+        }
+        if closing {
+            continue;
+        }
+        paused_until = None;
+        match run_requests(&shared, &client, &mut qbuf, &mut argv) {
+            Next::Continue => {}
+            Next::CloseAfterReply => closing = true,
+            Next::CloseNow => break,
+            Next::Paused(until) => paused_until = Some(until),
+        }
+        // Most of the time the socket can take the replies right away: try now
+        // instead of waiting for another turn of the event loop.
+        if !write_some(&shared, &client, &stream) {
+            break;
+        }
+    }
+    unregister(&shared, &client);
+}
+
+/// Reads once into the query buffer; false when the peer closed or failed.
+fn read_some(
+    shared: &Rc<RefCell<Server>>,
+    client: &Rc<RefCell<Client>>,
+    stream: &TcpStream,
+    qbuf: &mut BytesMut,
+) -> bool {
+    if qbuf.capacity() - qbuf.len() < IOBUF_LEN {
+        qbuf.reserve(IOBUF_LEN);
+    }
+    match stream.try_read_buf(qbuf) {
+        Ok(0) => false,
+        Ok(n) => {
+            let mut server = shared.borrow_mut();
+            server.stats.net_input_bytes += n as u64;
+            server.stats.reads_processed += 1;
+            let now = server.clock.now_ms();
+            let mut c = client.borrow_mut();
+            c.net_input_bytes += n as u64;
+            c.last_interaction_ms = now;
+            c.qbuf = qbuf.len();
+            c.qbuf_capacity = qbuf.capacity();
+            if qbuf.len() as u64 > server.config.client_query_buffer_limit {
+                log::line(
+                    LogLevel::Warning,
+                    now,
+                    &format!(
+                        "Closing client that reached max query buffer length: id={} addr={} (qbuf initial bytes: {:?})",
+                        c.id,
+                        c.addr,
+                        String::from_utf8_lossy(&qbuf[..qbuf.len().min(64)])
+                    ),
+                );
+                server.stats.query_buffer_limit_disconnections += 1;
+                return false;
+            }
+            true
+        }
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => true,
+        Err(_) => false,
+    }
+}
+
+/// Writes as much of the reply buffer as the socket takes; false on a dead socket.
+fn write_some(shared: &Rc<RefCell<Server>>, client: &Rc<RefCell<Client>>, stream: &TcpStream) -> bool {
+    let mut c = client.borrow_mut();
+    let mut written = 0usize;
+    while !c.reply.is_empty() {
+        match stream.try_write(&c.reply) {
+            Ok(n) => {
+                c.reply.advance(n);
+                written += n;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(_) => return false,
+        }
+    }
+    if c.reply.is_empty() && c.reply.capacity() > 1024 * 1024 {
+        // Give a huge reply buffer back once it drained (Redis shrinks too).
+        c.reply = BytesMut::with_capacity(IOBUF_LEN);
+    }
+    if written > 0 {
+        c.net_output_bytes += written as u64;
+        let mut server = shared.borrow_mut();
+        server.stats.net_output_bytes += written as u64;
+        server.stats.writes_processed += 1;
+    }
+    true
+}
+
+/// Parses and executes every complete request in `qbuf`.
+fn run_requests(
+    shared: &Rc<RefCell<Server>>,
+    client_rc: &Rc<RefCell<Client>>,
+    qbuf: &mut BytesMut,
+    argv: &mut Vec<Bytes>,
+) -> Next {
+    let mut server = shared.borrow_mut();
+    let mut client = client_rc.borrow_mut();
+    let next = loop {
+        let limits = crate::wire::Limits {
+            proto_max_bulk_len: server.config.proto_max_bulk_len,
+            authenticated: client.authenticated,
+        };
+        if client.close_asap {
+            break Next::CloseNow;
+        }
+        if client.close_after_reply {
+            break Next::CloseAfterReply;
+        }
+        // A request held back by CLIENT PAUSE stays in argv until the pause ends.
+        if argv.is_empty() {
+            match crate::wire::next_request(qbuf, &limits, argv) {
+                Ok(true) if argv.is_empty() => continue,
+                Ok(true) => {}
+                Ok(false) => break Next::Continue,
+                Err(message) => break protocol_error(&server, &mut client, &message),
+            }
+        }
+        if let Some(until) = server.paused_until_for(argv) {
+            break Next::Paused(until);
+        }
+        dispatch::process(&mut server, &mut client, argv);
+        argv.clear();
+    };
+    client.qbuf = qbuf.len();
+    client.qbuf_capacity = qbuf.capacity();
+    next
+}
+
+/// Replies to a malformed request and closes the connection after the reply,
+/// as Redis does (it logs at verbose level).
+fn protocol_error(server: &Server, client: &mut Client, message: &str) -> Next {
+    let now = server.clock.now_ms();
+    log::line(
+        LogLevel::Verbose,
+        now,
+        &format!("Protocol error ({message}) from client: id={} addr={}", client.id, client.addr),
+    );
+    resp::encode::error(&mut client.reply, format!("ERR {message}").as_bytes());
+    Next::CloseAfterReply
+}
+
+/// Removes a closed client from the server.
+fn unregister(shared: &Rc<RefCell<Server>>, client: &Rc<RefCell<Client>>) {
+    let mut server = shared.borrow_mut();
+    let c = client.borrow();
+    server.clients.remove(&c.id);
+    if c.monitor {
+        server.monitors = server.monitors.saturating_sub(1);
+    }
+}

@@ -1,0 +1,215 @@
+//! Start-up, the periodic jobs, and shutdown: the life of the process.
+//!
+//! Start-up follows Redis's order and log lines (banner, "Server initialized",
+//! "Ready to accept connections"), so scripts waiting for those lines work.
+//! `server_cron` is Redis's serverCron: every 1000/hz ms it closes idle clients
+//! (`timeout`) and runs the slow active-expire cycle. SIGTERM and SIGINT ask for a
+//! graceful shutdown, logged as Redis logs it.
+
+use std::cell::RefCell;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpSocket};
+
+use crate::clock::Clock;
+use crate::config::{Config, LogLevel};
+use crate::log;
+use crate::net;
+use crate::state::Server;
+
+/// What `main` hands over after loading the configuration.
+pub struct StartOptions {
+    /// The loaded configuration.
+    pub config: Config,
+    /// `rename-command` lines, applied to the command table.
+    pub renames: Vec<(String, String)>,
+    /// The config file, for CONFIG REWRITE and INFO config_file.
+    pub config_file: Option<std::path::PathBuf>,
+    /// Seed of the server's random generator.
+    pub seed: u64,
+}
+
+/// Runs the server until shutdown; returns the process exit code.
+pub async fn run(options: StartOptions) -> i32 {
+    let StartOptions {
+        config,
+        renames,
+        config_file,
+        seed,
+    } = options;
+    if let Err(e) = log::configure(config.loglevel, &config.logfile) {
+        eprintln!("Can't open the log file: {e}");
+        return 1;
+    }
+    let clock = Clock::system();
+    let now = clock.now_ms();
+    let pid = std::process::id();
+    log::line(LogLevel::Warning, now, "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
+    log::line(
+        LogLevel::Warning,
+        now,
+        &format!(
+            "Redis version={}, bits=64, commit=00000000, modified=0, pid={pid}, just started",
+            crate::REDIS_VERSION
+        ),
+    );
+    match &config_file {
+        Some(_) => log::line(LogLevel::Warning, now, "Configuration loaded"),
+        None => log::line(LogLevel::Warning, now, "Warning: no config file specified, using the default config. In order to specify a config file use redrill-server /path/to/redis.conf"),
+    }
+    let mut server = Server::new(config, clock, seed);
+    server.config_file = config_file;
+    for (old, new) in &renames {
+        server.commands.rename(old, new);
+    }
+    let port = server.config.port;
+    log::raw(&format!(
+        "                redrill {} (Redis {} compatible)\n                Port: {port}\n                PID: {pid}\n",
+        env!("CARGO_PKG_VERSION"),
+        crate::REDIS_VERSION
+    ));
+    log::line(LogLevel::Notice, now, &format!("Running mode=standalone, port={port}."));
+    let listeners = match bind_all(&server.config, now) {
+        Ok(l) => l,
+        Err(()) => {
+            log::line(
+                LogLevel::Warning,
+                now,
+                &format!("Failed listening on port {port} (TCP), aborting."),
+            );
+            return 1;
+        }
+    };
+    write_pidfile(&server.config.pidfile);
+    log::line(LogLevel::Warning, now, "Server initialized");
+    log::line(LogLevel::Notice, now, "Ready to accept connections");
+    let shutdown = server.shutdown.clone();
+    let shared = Rc::new(RefCell::new(server));
+    for listener in listeners {
+        tokio::task::spawn_local(net::accept_loop(shared.clone(), listener));
+    }
+    tokio::task::spawn_local(server_cron(shared.clone()));
+    tokio::task::spawn_local(signals(shared.clone()));
+    shutdown.notified().await;
+    finish(&shared)
+}
+
+/// Binds every `bind` address; a leading '-' marks an address that may fail.
+fn bind_all(config: &Config, now: i64) -> Result<Vec<TcpListener>, ()> {
+    let mut listeners = Vec::new();
+    for spec in &config.bind {
+        let (optional, addr) = match spec.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, spec.as_str()),
+        };
+        let host = match addr {
+            "*" => "0.0.0.0",
+            "::*" => "::",
+            other => other,
+        };
+        match listen(host, config.port, config.tcp_backlog) {
+            Ok(l) => listeners.push(l),
+            Err(e) => {
+                let shown = if host.contains(':') {
+                    format!("{host}:{}", config.port)
+                } else {
+                    format!("{addr}:{}", config.port)
+                };
+                log::line(
+                    LogLevel::Warning,
+                    now,
+                    &format!("Warning: Could not create server TCP listening socket {shown}: bind: {}", io_message(&e)),
+                );
+                let unsupported = e.raw_os_error() == Some(libc::EADDRNOTAVAIL)
+                    || e.raw_os_error() == Some(libc::EAFNOSUPPORT)
+                    || e.raw_os_error() == Some(libc::EPROTONOSUPPORT);
+                if !(optional && unsupported) {
+                    return Err(());
+                }
+            }
+        }
+    }
+    if listeners.is_empty() {
+        return Err(());
+    }
+    Ok(listeners)
+}
+
+/// "Address already in use" rather than Rust's "... (os error 98)".
+fn io_message(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
+fn listen(host: &str, port: u16, backlog: u32) -> std::io::Result<TcpListener> {
+    let ip: std::net::IpAddr = host
+        .parse()
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "Invalid address"))?;
+    let addr = SocketAddr::new(ip, port);
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        let s = TcpSocket::new_v6()?;
+        // Like Redis, an IPv6 listener never takes the IPv4 port too.
+        socket2::SockRef::from(&s).set_only_v6(true)?;
+        s
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(backlog)
+}
+
+fn write_pidfile(path: &str) {
+    if !path.is_empty() {
+        let _ = std::fs::write(path, format!("{}\n", std::process::id()));
+    }
+}
+
+/// Redis's serverCron: the periodic jobs, `hz` times a second.
+async fn server_cron(shared: Rc<RefCell<Server>>) {
+    loop {
+        let hz = shared.borrow().config.hz.clamp(1, 500);
+        tokio::time::sleep(Duration::from_millis(u64::from(1000 / hz))).await;
+        let mut server = shared.borrow_mut();
+        crate::cron::tick(&mut server);
+        if server.shutdown_requested {
+            server.shutdown.notify_one();
+        }
+    }
+}
+
+/// Turns SIGTERM / SIGINT into a graceful shutdown, logged as Redis does.
+async fn signals(shared: Rc<RefCell<Server>>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        return;
+    };
+    let name = tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    };
+    let server = shared.borrow();
+    log::signal_line(
+        server.clock.now_ms() / 1000,
+        &format!("Received {name} scheduling shutdown..."),
+    );
+    server.shutdown.notify_one();
+}
+
+/// The shutdown sequence (Redis's prepareForShutdown / finishShutdown).
+fn finish(shared: &Rc<RefCell<Server>>) -> i32 {
+    let server = shared.borrow();
+    let now = server.clock.now_ms();
+    log::line(LogLevel::Warning, now, "User requested shutdown...");
+    if !server.config.pidfile.is_empty() {
+        log::line(LogLevel::Notice, now, "Removing the pid file.");
+        let _ = std::fs::remove_file(&server.config.pidfile);
+    }
+    log::line(LogLevel::Warning, now, "Redis is now ready to exit, bye bye...");
+    0
+}

@@ -1,0 +1,282 @@
+//! The end-to-end harness: starts the real `redrill-server` binary on a free
+//! loopback port, waits until it accepts connections, hands out `redis` crate
+//! connections, and kills the process when the guard drops.
+//!
+//! Tests never sleep for timing: readiness and conditions are polled with a
+//! deadline (`wait_until`). Tests that need Debian's redis tools ask `tool()`,
+//! which skips with a printed reason when the tool is missing, or fails the test
+//! when REDRILL_REQUIRE_TOOLS=1 (as `.ci/run` sets).
+#![allow(dead_code, clippy::disallowed_methods)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// Path of the server binary Cargo built for this test run.
+pub const SERVER_BIN: &str = env!("CARGO_BIN_EXE_redrill-server");
+
+/// A running server; killed on drop.
+pub struct ServerGuard {
+    child: Option<Child>,
+    port: u16,
+    dir: PathBuf,
+    password: Option<String>,
+}
+
+/// A fresh, unique scratch directory under the system temp dir.
+pub fn scratch_dir(tag: &str) -> PathBuf {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("redrill-{tag}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    listener.local_addr().expect("local addr").port()
+}
+
+/// Polls `cond` every 10 ms until it is true or `timeout` passes; returns whether it became true.
+pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Starts the server with `args` (a config file path may come first, as with
+/// redis-server), on a free port, in a scratch directory. Panics if it does not
+/// accept connections within 10 s.
+pub fn start_server(args: &[&str]) -> ServerGuard {
+    start_server_on(free_port(), args)
+}
+
+/// Starts the server from a config file holding `contents` plus `args`.
+pub fn start_server_with_config(contents: &str, args: &[&str]) -> ServerGuard {
+    let dir = scratch_dir("conf");
+    let path = dir.join("redis.conf");
+    std::fs::write(&path, contents).expect("write config");
+    let mut all = vec![path.to_str().expect("utf-8 path")];
+    all.extend_from_slice(args);
+    start_server_on(free_port(), &all)
+}
+
+/// Starts the server on a given port (used when the config file names the port:
+/// pass that port here and it is not overridden... it is: `--port` is appended).
+pub fn start_server_on(port: u16, args: &[&str]) -> ServerGuard {
+    let dir = scratch_dir("srv");
+    let log = std::fs::File::create(dir.join("server.log")).expect("log file");
+    let log2 = log.try_clone().expect("clone log");
+    let mut cmd = Command::new(SERVER_BIN);
+    cmd.args(args)
+        .args(["--port", &port.to_string(), "--dir", dir.to_str().expect("utf-8")])
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log2);
+    let child = cmd.spawn().expect("spawn redrill-server");
+    let password = args
+        .iter()
+        .position(|a| *a == "--requirepass")
+        .and_then(|i| args.get(i + 1))
+        .map(|s| s.to_string());
+    let mut guard = ServerGuard {
+        child: Some(child),
+        port,
+        dir,
+        password,
+    };
+    let up = wait_until(Duration::from_secs(10), || {
+        if let Some(child) = guard.child.as_mut() {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("redrill-server exited early ({status}); log:\n{}", guard.log());
+            }
+        }
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(up, "redrill-server did not start; log:\n{}", guard.log());
+    guard
+}
+
+impl ServerGuard {
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Its working directory (`dir`).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Everything it logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+
+    /// Sets the password later connections authenticate with.
+    pub fn set_password(&mut self, password: &str) {
+        self.password = Some(password.to_string());
+    }
+
+    /// A `redis` crate client for this server.
+    pub fn client(&self) -> redis::Client {
+        let url = match &self.password {
+            Some(p) => format!("redis://:{}@127.0.0.1:{}/", urlencode(p), self.port),
+            None => format!("redis://127.0.0.1:{}/", self.port),
+        };
+        redis::Client::open(url).expect("client")
+    }
+
+    /// A new connection (authenticated when a password is known).
+    pub fn connection(&self) -> redis::Connection {
+        let con = self.client().get_connection().expect("connect");
+        con.set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("read timeout");
+        con
+    }
+
+    /// A raw TCP connection, for protocol-level tests.
+    pub fn raw(&self) -> TcpStream {
+        let s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        s
+    }
+
+    /// Drops `freed` (a connection), then connects again once the server has
+    /// noticed the close (retrying while it still answers max-clients errors).
+    pub fn connection_after_drop(&self, freed: TcpStream) -> redis::Connection {
+        drop(freed);
+        let mut found = None;
+        wait_until(Duration::from_secs(10), || {
+            let Ok(mut con) = self.client().get_connection() else {
+                return false;
+            };
+            if redis::cmd("PING").query::<String>(&mut con).is_ok() {
+                found = Some(con);
+            }
+            found.is_some()
+        });
+        found.expect("reconnect")
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+    }
+
+    /// Sends SIGTERM and waits up to 10 s for the exit; returns the exit code.
+    pub fn terminate(&mut self) -> Option<i32> {
+        let child = self.child.as_mut()?;
+        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                self.child = None;
+                return status.code();
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Waits up to `timeout` for the process to exit by itself; returns its exit code.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let child = self.child.as_mut()?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                self.child = None;
+                return status.code();
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for ServerGuard {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Finds a Debian redis tool (`redis-cli`, `redis-benchmark`, `redis-server`).
+/// Missing: prints why the test is skipped and returns None, or panics when
+/// REDRILL_REQUIRE_TOOLS=1.
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        if std::env::var("REDRILL_REQUIRE_TOOLS").as_deref() == Ok("1") {
+            panic!("{name} is required (REDRILL_REQUIRE_TOOLS=1) but not installed");
+        }
+        eprintln!("skipped: {name} is not installed (apt-get install redis-tools redis-server)");
+    }
+    found
+}
+
+/// Runs redis-cli with `args` against `port`; returns (stdout, stderr, success).
+/// None when redis-cli is missing (the test should return early).
+pub fn redis_cli(port: u16, args: &[&str]) -> Option<(String, String, bool)> {
+    let cli = tool("redis-cli")?;
+    let out = Command::new(cli)
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run redis-cli");
+    Some((
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.success(),
+    ))
+}
+
+/// Sends raw bytes and reads whatever arrives until `expect_len` bytes or EOF/timeout.
+pub fn raw_exchange(stream: &mut TcpStream, request: &[u8], expect_len: usize) -> Vec<u8> {
+    stream.write_all(request).expect("write");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while got.len() < expect_len {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    got
+}
