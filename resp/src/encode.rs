@@ -147,6 +147,21 @@ pub fn verbatim(out: &mut BytesMut, format: &[u8; 3], text: &[u8], proto: Protoc
     }
 }
 
+/// A double as Redis 7.0's `addReplyDouble` writes it: `,<%.17g>` in RESP3, a bulk
+/// string of the same text in RESP2 (see [`crate::double::format_double`]).
+pub fn double(out: &mut BytesMut, value: f64, proto: Protocol) {
+    let text = crate::double::format_double(value);
+    match proto {
+        Protocol::Resp2 => bulk(out, text.as_bytes()),
+        Protocol::Resp3 => {
+            out.reserve(text.len() + 3);
+            out.put_u8(b',');
+            out.extend_from_slice(text.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,5 +181,18 @@ mod tests {
         map_len(&mut out, 2, Protocol::Resp2);
         map_len(&mut out, 2, Protocol::Resp3);
         assert_eq!(&out[..], b"*4\r\n%2\r\n");
+    }
+
+    #[test]
+    fn doubles_are_bulk_in_resp2_and_typed_in_resp3() {
+        let mut out = BytesMut::new();
+        double(&mut out, 1.5, Protocol::Resp2);
+        double(&mut out, 0.1, Protocol::Resp3);
+        double(&mut out, f64::NEG_INFINITY, Protocol::Resp2);
+        double(&mut out, f64::INFINITY, Protocol::Resp3);
+        assert_eq!(
+            &out[..],
+            &b"$3\r\n1.5\r\n,0.10000000000000001\r\n$4\r\n-inf\r\n,inf\r\n"[..]
+        );
     }
 }
