@@ -389,13 +389,14 @@ mod tests {
 /// The command table after `rename-command`: lowercase name -> row.
 #[derive(Debug, Default)]
 pub struct CommandTable {
-    by_name: std::collections::HashMap<Vec<u8>, &'static CommandSpec>,
+    // Names are a fixed, trusted set: a cheap hash beats SipHash on every command.
+    by_name: std::collections::HashMap<Vec<u8>, &'static CommandSpec, crate::state::PointerHash>,
 }
 
 impl CommandTable {
     /// Builds the table from the family slices.
     pub fn new(families: &[&'static [CommandSpec]]) -> CommandTable {
-        let mut by_name = std::collections::HashMap::new();
+        let mut by_name = std::collections::HashMap::with_hasher(crate::state::PointerHash);
         for family in families {
             for spec in family.iter() {
                 by_name.insert(spec.name.as_bytes().to_vec(), spec);

@@ -199,16 +199,8 @@ fn after_call(
     if !spec.flags.has(Flags::SKIP_SLOWLOG) {
         let threshold = server.config.slowlog_log_slower_than;
         let max_len = server.config.slowlog_max_len;
-        let name = client.name.clone().unwrap_or_default();
-        server.slowlog.record(
-            now_ms / 1000,
-            duration_us,
-            argv,
-            &client.addr,
-            &name,
-            threshold,
-            max_len,
-        );
+        let name: &[u8] = client.name.as_deref().unwrap_or(b"");
+        server.slowlog.record(now_ms / 1000, duration_us, argv, &client.addr, name, threshold, max_len);
     }
     let event = if spec.flags.has(Flags::FAST) {
         "fast-command"

@@ -132,6 +132,7 @@ async fn reject(stream: TcpStream, shared: &Rc<RefCell<Server>>) {
 async fn serve(shared: Rc<RefCell<Server>>, stream: TcpStream, client: Rc<RefCell<Client>>) {
     let mut qbuf = BytesMut::with_capacity(IOBUF_LEN);
     let mut argv: Vec<Bytes> = Vec::with_capacity(8);
+    let mut reader = crate::wire::RequestReader::default();
     let notify = client.borrow().notify.clone();
     let mut paused_until: Option<i64> = None;
     let mut closing = false;
@@ -149,7 +150,7 @@ async fn serve(shared: Rc<RefCell<Server>>, stream: TcpStream, client: Rc<RefCel
         });
         tokio::select! {
             ready = stream.readable(), if !closing && paused_until.is_none() => {
-                if ready.is_err() || !read_some(&shared, &client, &stream, &mut qbuf) {
+                if ready.is_err() || !read_some(&shared, &client, &stream, &mut qbuf, reader.needed()) {
                     break;
                 }
             }
@@ -168,7 +169,7 @@ async fn serve(shared: Rc<RefCell<Server>>, stream: TcpStream, client: Rc<RefCel
             continue;
         }
         paused_until = None;
-        match run_requests(&shared, &client, &mut qbuf, &mut argv) {
+        match run_requests(&shared, &client, &mut qbuf, &mut argv, &mut reader) {
             Next::Continue => {}
             Next::CloseAfterReply => closing = true,
             Next::CloseNow => break,
@@ -189,9 +190,13 @@ fn read_some(
     client: &Rc<RefCell<Client>>,
     stream: &TcpStream,
     qbuf: &mut BytesMut,
+    needed: usize,
 ) -> bool {
-    if qbuf.capacity() - qbuf.len() < IOBUF_LEN {
-        qbuf.reserve(IOBUF_LEN);
+    // A big argument still arriving: make room for all of it at once, so it is
+    // read straight into place instead of through many 16 KB reads and copies.
+    let want = needed.saturating_sub(qbuf.len()).max(IOBUF_LEN);
+    if qbuf.capacity() - qbuf.len() < want {
+        qbuf.reserve(want);
     }
     match stream.try_read_buf(qbuf) {
         Ok(0) => false,
@@ -259,13 +264,16 @@ fn run_requests(
     client_rc: &Rc<RefCell<Client>>,
     qbuf: &mut BytesMut,
     argv: &mut Vec<Bytes>,
+    reader: &mut crate::wire::RequestReader,
 ) -> Next {
     let mut server = shared.borrow_mut();
     let mut client = client_rc.borrow_mut();
     let next = loop {
-        let limits = crate::wire::Limits {
+        let limits = resp::Limits {
             proto_max_bulk_len: server.config.proto_max_bulk_len,
+            max_multibulk_len: i64::from(i32::MAX),
             authenticated: client.authenticated,
+            query_buffer_limit: server.config.client_query_buffer_limit,
         };
         if client.close_asap {
             break Next::CloseNow;
@@ -275,11 +283,11 @@ fn run_requests(
         }
         // A request held back by CLIENT PAUSE stays in argv until the pause ends.
         if argv.is_empty() {
-            match crate::wire::next_request(qbuf, &limits, argv) {
+            match reader.next_request(qbuf, &limits, argv) {
                 Ok(true) if argv.is_empty() => continue,
                 Ok(true) => {}
                 Ok(false) => break Next::Continue,
-                Err(message) => break protocol_error(&server, &mut client, &message),
+                Err(e) => break protocol_error(&server, &mut client, &e),
             }
         }
         if let Some(until) = server.paused_until_for(argv) {
@@ -295,14 +303,17 @@ fn run_requests(
 
 /// Replies to a malformed request and closes the connection after the reply,
 /// as Redis does (it logs at verbose level).
-fn protocol_error(server: &Server, client: &mut Client, message: &str) -> Next {
+fn protocol_error(server: &Server, client: &mut Client, error: &resp::ProtocolError) -> Next {
+    let message = error.to_string();
     let now = server.clock.now_ms();
     log::line(
         LogLevel::Verbose,
         now,
         &format!("Protocol error ({message}) from client: id={} addr={}", client.id, client.addr),
     );
-    resp::encode::error(&mut client.reply, format!("ERR {message}").as_bytes());
+    let mut text = b"ERR ".to_vec();
+    text.extend_from_slice(&error.to_bytes());
+    resp::encode::error(&mut client.reply, &text);
     Next::CloseAfterReply
 }
 

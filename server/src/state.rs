@@ -60,6 +60,36 @@ pub struct CommandStat {
     pub failed_calls: u64,
 }
 
+/// Hashes a table row's address: rows are static and distinct, so a multiply is
+/// enough, and it keeps the per-command stats update off SipHash.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PointerHash;
+
+impl std::hash::BuildHasher for PointerHash {
+    type Hasher = PointerHasher;
+    fn build_hasher(&self) -> PointerHasher {
+        PointerHasher(0)
+    }
+}
+
+/// The hasher behind [`PointerHash`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PointerHasher(u64);
+
+impl std::hash::Hasher for PointerHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// The whole server, owned by the command thread.
 pub struct Server {
     /// Live configuration.
@@ -81,7 +111,7 @@ pub struct Server {
     /// INFO stats counters.
     pub stats: Stats,
     /// INFO commandstats, keyed by the address of the command's table row.
-    pub command_stats: std::collections::HashMap<usize, CommandStat>,
+    pub command_stats: std::collections::HashMap<usize, CommandStat, PointerHash>,
     /// INFO errorstats: error code (ERR, WRONGTYPE, ...) -> count.
     pub error_stats: BTreeMap<String, u64>,
     /// Number of clients in MONITOR mode (so the common case skips the feed).
@@ -150,7 +180,7 @@ impl Server {
             clients: BTreeMap::new(),
             next_client_id: 1,
             stats: Stats::default(),
-            command_stats: Default::default(),
+            command_stats: std::collections::HashMap::with_hasher(PointerHash),
             error_stats: BTreeMap::new(),
             monitors: 0,
             dirty: 0,

@@ -3,110 +3,58 @@
 //!
 //! The parser reports argument ranges inside the buffer; here the consumed prefix
 //! is split off and frozen once, and every argument becomes a `Bytes` slice of it,
-//! so arguments reach the keyspace without a copy.
+//! so arguments reach the keyspace without a copy. While a large bulk argument is
+//! still arriving, the parser tells how many bytes it needs; [`RequestReader`]
+//! remembers that so the buffer is not re-parsed on every read, and so the reader
+//! can size the next read to fit (Redis's "big arg" optimisation).
 
 use bytes::{Bytes, BytesMut};
+use resp::{parse_request, Limits, Parsed};
 
-/// The limits a request must respect (from the config and the client's state).
-#[derive(Clone, Copy, Debug)]
-pub struct Limits {
-    /// `proto-max-bulk-len`.
-    pub proto_max_bulk_len: u64,
-    /// Unauthenticated clients get much tighter limits, as in Redis.
-    pub authenticated: bool,
+/// Per-connection parsing state.
+#[derive(Debug, Default)]
+pub struct RequestReader {
+    /// Don't parse again until the buffer holds this many bytes.
+    needed: usize,
 }
 
-/// Takes one request off the front of `qbuf` into `argv`.
-/// Ok(true): a request was consumed (argv may be empty for a blank line);
-/// Ok(false): more bytes are needed; Err: a protocol error (text without "ERR ").
-pub fn next_request(qbuf: &mut BytesMut, limits: &Limits, argv: &mut Vec<Bytes>) -> Result<bool, String> {
-    argv.clear();
-    if qbuf.is_empty() {
-        return Ok(false);
+impl RequestReader {
+    /// How many bytes the buffer must hold before parsing can make progress.
+    pub fn needed(&self) -> usize {
+        self.needed
     }
-    let mut ranges: Vec<(usize, usize)> = Vec::new();
-    let consumed = if qbuf[0] == b'*' {
-        match multibulk(qbuf, limits, &mut ranges)? {
-            Some(n) => n,
-            None => return Ok(false),
-        }
-    } else {
-        match inline(qbuf, &mut ranges)? {
-            Some(n) => n,
-            None => return Ok(false),
-        }
-    };
-    let frame = qbuf.split_to(consumed).freeze();
-    argv.extend(ranges.iter().map(|&(s, e)| frame.slice(s..e)));
-    Ok(true)
-}
 
-fn line_end(buf: &[u8], from: usize) -> Option<usize> {
-    buf.get(from..)?.windows(2).position(|w| w == b"\r\n").map(|p| from + p)
-}
-
-fn number(bytes: &[u8]) -> Option<i64> {
-    std::str::from_utf8(bytes).ok()?.parse().ok()
-}
-
-fn multibulk(buf: &[u8], limits: &Limits, ranges: &mut Vec<(usize, usize)>) -> Result<Option<usize>, String> {
-    let Some(end) = line_end(buf, 1) else {
-        if buf.len() > 64 * 1024 {
-            return Err("Protocol error: too big mbulk count string".into());
+    /// Takes one request off the front of `qbuf` into `argv`.
+    /// Ok(true): a request was consumed (argv is empty for a blank line or `*0`);
+    /// Ok(false): more bytes are needed; Err: the protocol error's text (no "ERR ").
+    pub fn next_request(
+        &mut self,
+        qbuf: &mut BytesMut,
+        limits: &Limits,
+        argv: &mut Vec<Bytes>,
+    ) -> Result<bool, resp::ProtocolError> {
+        argv.clear();
+        if qbuf.is_empty() || qbuf.len() < self.needed {
+            return Ok(false);
         }
-        return Ok(None);
-    };
-    let count = number(&buf[1..end]).ok_or("Protocol error: invalid multibulk length")?;
-    if count > i64::from(i32::MAX) || (!limits.authenticated && count > 10) {
-        return Err("Protocol error: invalid multibulk length".into());
-    }
-    let mut pos = end + 2;
-    for _ in 0..count.max(0) {
-        let Some(&first) = buf.get(pos) else { return Ok(None) };
-        if first != b'$' {
-            return Err(format!("Protocol error: expected '$', got '{}'", char::from(first)));
-        }
-        let Some(end) = line_end(buf, pos + 1) else {
-            if buf.len() - pos > 64 * 1024 {
-                return Err("Protocol error: too big bulk count string".into());
+        self.needed = 0;
+        match parse_request(qbuf, limits)? {
+            Parsed::Complete { args, consumed } => {
+                let frame = qbuf.split_to(consumed).freeze();
+                argv.extend(args.as_slice().iter().map(|&(s, e)| frame.slice(s..e)));
             }
-            return Ok(None);
-        };
-        let len = number(&buf[pos + 1..end]).ok_or("Protocol error: invalid bulk length")?;
-        if len < 0 || len as u64 > limits.proto_max_bulk_len || (!limits.authenticated && len > 16384) {
-            return Err("Protocol error: invalid bulk length".into());
+            Parsed::CompleteOwned { args, consumed } => {
+                let _ = qbuf.split_to(consumed);
+                argv.extend(args.into_iter().map(Bytes::from));
+            }
+            Parsed::Skip { consumed } => {
+                let _ = qbuf.split_to(consumed);
+            }
+            Parsed::Incomplete { needed_hint } => {
+                self.needed = needed_hint.unwrap_or(0);
+                return Ok(false);
+            }
         }
-        let start = end + 2;
-        let stop = start + len as usize;
-        if buf.len() < stop + 2 {
-            return Ok(None);
-        }
-        ranges.push((start, stop));
-        pos = stop + 2;
+        Ok(true)
     }
-    Ok(Some(pos))
-}
-
-fn inline(buf: &[u8], ranges: &mut Vec<(usize, usize)>) -> Result<Option<usize>, String> {
-    let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
-        if buf.len() > 64 * 1024 {
-            return Err("Protocol error: too big inline request".into());
-        }
-        return Ok(None);
-    };
-    let line_stop = if nl > 0 && buf[nl - 1] == b'\r' { nl - 1 } else { nl };
-    let mut i = 0;
-    while i < line_stop {
-        while i < line_stop && buf[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        let start = i;
-        while i < line_stop && !buf[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if i > start {
-            ranges.push((start, i));
-        }
-    }
-    Ok(Some(nl + 1))
 }

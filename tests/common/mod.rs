@@ -81,7 +81,12 @@ pub fn start_server_on(port: u16, args: &[&str]) -> ServerGuard {
     let log2 = log.try_clone().expect("clone log");
     let mut cmd = Command::new(SERVER_BIN);
     cmd.args(args)
-        .args(["--port", &port.to_string(), "--dir", dir.to_str().expect("utf-8")])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--dir",
+            dir.to_str().expect("utf-8"),
+        ])
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log2);
@@ -100,7 +105,10 @@ pub fn start_server_on(port: u16, args: &[&str]) -> ServerGuard {
     let up = wait_until(Duration::from_secs(10), || {
         if let Some(child) = guard.child.as_mut() {
             if let Ok(Some(status)) = child.try_wait() {
-                panic!("redrill-server exited early ({status}); log:\n{}", guard.log());
+                panic!(
+                    "redrill-server exited early ({status}); log:\n{}",
+                    guard.log()
+                );
             }
         }
         TcpStream::connect(("127.0.0.1", port)).is_ok()
@@ -150,7 +158,8 @@ impl ServerGuard {
     /// A raw TCP connection, for protocol-level tests.
     pub fn raw(&self) -> TcpStream {
         let s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
         s
     }
 
@@ -179,7 +188,9 @@ impl ServerGuard {
     /// Sends SIGTERM and waits up to 10 s for the exit; returns the exit code.
     pub fn terminate(&mut self) -> Option<i32> {
         let child = self.child.as_mut()?;
-        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if let Ok(Some(status)) = child.try_wait() {
