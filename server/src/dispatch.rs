@@ -81,8 +81,12 @@ fn resolve(
         }
         return Ok((spec, None));
     }
-    // A container command (CLIENT, CONFIG, ...) needs a subcommand.
+    // A container command (CLIENT, CONFIG, ...) needs a subcommand, unless its
+    // arity allows it alone: bare COMMAND (arity -1) runs the container's handler.
     let Some(sub_name) = argv.get(1) else {
+        if spec.arity_ok(argv.len()) {
+            return Ok((spec, None));
+        }
         wrong_arity(client, spec.name);
         return Err(());
     };
@@ -137,7 +141,9 @@ pub fn allowed(setting: Protection, client: &Client) -> bool {
 
 /// True for loopback peers, the only ones `local` settings and protected mode trust.
 pub fn is_local(addr: &str) -> bool {
-    addr.starts_with("127.") || addr.starts_with("[::1]") || addr.starts_with("::1")
+    let ip = addr.rsplit_once(':').map_or(addr, |(ip, _)| ip);
+    let ip = ip.trim_start_matches('[').trim_end_matches(']');
+    ip == "127.0.0.1" || ip == "::1"
 }
 
 /// Executes the handler and does the bookkeeping Redis's `call` does.

@@ -44,6 +44,7 @@ fn main() -> ExitCode {
         renames: loaded.renames,
         config_file: loaded.file,
         seed: os_seed(),
+        warnings: loaded.warnings,
     };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,

@@ -29,6 +29,8 @@ pub struct StartOptions {
     pub config_file: Option<std::path::PathBuf>,
     /// Seed of the server's random generator.
     pub seed: u64,
+    /// Non-fatal remarks from loading the config, logged at start-up.
+    pub warnings: Vec<String>,
 }
 
 /// Runs the server until shutdown; returns the process exit code.
@@ -38,6 +40,7 @@ pub async fn run(options: StartOptions) -> i32 {
         renames,
         config_file,
         seed,
+        warnings,
     } = options;
     if let Err(e) = log::configure(config.loglevel, &config.logfile) {
         eprintln!("Can't open the log file: {e}");
@@ -59,10 +62,16 @@ pub async fn run(options: StartOptions) -> i32 {
         Some(_) => log::line(LogLevel::Warning, now, "Configuration loaded"),
         None => log::line(LogLevel::Warning, now, "Warning: no config file specified, using the default config. In order to specify a config file use redrill-server /path/to/redis.conf"),
     }
+    for warning in &warnings {
+        log::line(LogLevel::Warning, now, warning);
+    }
     let mut server = Server::new(config, clock, seed);
     server.config_file = config_file;
     for (old, new) in &renames {
-        server.commands.rename(old, new);
+        if !server.commands.rename(old, new) {
+            eprintln!("{}", crate::config::ConfigError::general("No such command in rename-command"));
+            return 1;
+        }
     }
     let port = server.config.port;
     log::raw(&format!(

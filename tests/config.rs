@@ -1,0 +1,198 @@
+//! End-to-end: configuration as a redis client sees it — CONFIG GET lists Redis
+//! 7.0's names and defaults, CONFIG SET is all-or-nothing with Redis's errors,
+//! command-line options and config files are read like redis-server reads them,
+//! CONFIG REWRITE edits the start-up file in place, and a bad file stops the
+//! server with Redis's fatal report and exit status 1.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+
+fn config_get(con: &mut redis::Connection, pattern: &str) -> BTreeMap<String, String> {
+    redis::cmd("CONFIG")
+        .arg("GET")
+        .arg(pattern)
+        .query(con)
+        .expect("CONFIG GET")
+}
+
+fn config_set(con: &mut redis::Connection, pairs: &[(&str, &str)]) -> redis::RedisResult<String> {
+    let mut cmd = redis::cmd("CONFIG");
+    cmd.arg("SET");
+    for (name, value) in pairs {
+        cmd.arg(*name).arg(*value);
+    }
+    cmd.query(con)
+}
+
+fn error_text(result: redis::RedisResult<String>) -> String {
+    result.expect_err("an error reply").to_string()
+}
+
+#[test]
+fn config_get_all_lists_redis_7_0_names() {
+    let server = start_server(&[]);
+    let mut con = server.connection();
+    let ours = config_get(&mut con, "*");
+    let fixture = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/config-get-all-7.0.txt"),
+    )
+    .expect("fixture");
+    let theirs: BTreeMap<&str, &str> = fixture
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split_once('\t').unwrap_or((l, "")))
+        .collect();
+    assert_eq!(
+        ours.keys().map(String::as_str).collect::<Vec<_>>(),
+        theirs.keys().copied().collect::<Vec<_>>()
+    );
+    // Known differences: bind (redrill defaults to loopback), and dir and port,
+    // which the harness sets on the command line.
+    for (name, value) in theirs {
+        if !["bind", "dir", "port"].contains(&name) {
+            assert_eq!(ours[name], value, "{name}");
+        }
+    }
+    assert_eq!(ours["port"], server.port().to_string());
+    assert_eq!(ours["bind"], "127.0.0.1 -::1");
+    let dir = std::fs::canonicalize(server.dir()).unwrap();
+    assert_eq!(ours["dir"], dir.to_string_lossy());
+}
+
+#[test]
+fn config_set_is_atomic_with_redis_errors() {
+    let server = start_server(&[]);
+    let mut con = server.connection();
+    assert_eq!(
+        config_set(
+            &mut con,
+            &[("maxmemory", "10mb"), ("maxmemory-policy", "allkeys-lru")]
+        )
+        .unwrap(),
+        "OK"
+    );
+    assert_eq!(config_get(&mut con, "maxmemory")["maxmemory"], "10485760");
+    let both = config_get(&mut con, "maxmemory-p*");
+    assert_eq!(both["maxmemory-policy"], "allkeys-lru");
+
+    let err = error_text(config_set(
+        &mut con,
+        &[("maxmemory", "20mb"), ("timeout", "soon")],
+    ));
+    assert!(err.contains("CONFIG SET failed (possibly related to argument 'timeout') - argument couldn't be parsed into an integer"), "{err}");
+    assert_eq!(config_get(&mut con, "maxmemory")["maxmemory"], "10485760");
+
+    let err = error_text(config_set(&mut con, &[("no-such-thing", "1")]));
+    assert!(
+        err.contains("Unknown option or number of arguments for CONFIG SET - 'no-such-thing'"),
+        "{err}"
+    );
+    let err = error_text(config_set(&mut con, &[("daemonize", "yes")]));
+    assert!(err.contains("can't set immutable config"), "{err}");
+    let err = error_text(config_set(&mut con, &[("dir", "/tmp")]));
+    assert!(err.contains("can't set protected config"), "{err}");
+
+    config_set(&mut con, &[("slave-read-only", "no")]).unwrap();
+    let read_only = config_get(&mut con, "replica-read-only");
+    assert_eq!(read_only["replica-read-only"], "no");
+}
+
+#[test]
+fn file_and_command_line_are_read_like_redis_server() {
+    let dir = scratch_dir("config-load");
+    let file = dir.join("redis.conf");
+    std::fs::write(
+        &file,
+        "# test file\nmaxmemory 1mb\nhz 20\nappendfsync always\n",
+    )
+    .unwrap();
+    let file_arg = file.to_string_lossy().into_owned();
+    let server = start_server(&[
+        &file_arg,
+        "--hz",
+        "30",
+        "--maxmemory-policy",
+        "volatile-ttl",
+    ]);
+    let mut con = server.connection();
+    let got = config_get(&mut con, "*");
+    assert_eq!(got["maxmemory"], "1048576");
+    assert_eq!(got["hz"], "30");
+    assert_eq!(got["appendfsync"], "always");
+    assert_eq!(got["maxmemory-policy"], "volatile-ttl");
+    drop(server);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn config_rewrite_edits_the_start_up_file() {
+    let dir = scratch_dir("config-rewrite");
+    let file = dir.join("redis.conf");
+    std::fs::write(
+        &file,
+        "# keep this comment\nmaxmemory 1mb\n\n# and this one\n",
+    )
+    .unwrap();
+    let file_arg = file.to_string_lossy().into_owned();
+    let server = start_server(&[&file_arg]);
+    let mut con = server.connection();
+    config_set(
+        &mut con,
+        &[("maxmemory", "2mb"), ("maxmemory-policy", "allkeys-lfu")],
+    )
+    .unwrap();
+    let reply: String = redis::cmd("CONFIG").arg("REWRITE").query(&mut con).unwrap();
+    assert_eq!(reply, "OK");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.starts_with("# keep this comment\nmaxmemory 2mb\n\n# and this one\n"),
+        "{text}"
+    );
+    assert!(text.contains("# Generated by CONFIG REWRITE\n"), "{text}");
+    assert!(
+        text.lines().any(|l| l == "maxmemory-policy allkeys-lfu"),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l == format!("port {}", server.port())),
+        "{text}"
+    );
+    drop(server);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn config_rewrite_without_a_file_is_refused() {
+    let server = start_server(&[]);
+    let mut con = server.connection();
+    let err = error_text(redis::cmd("CONFIG").arg("REWRITE").query(&mut con));
+    assert!(
+        err.contains("The server is running without a config file"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bad_config_file_stops_the_server() {
+    let dir = scratch_dir("config-bad");
+    let file = dir.join("redis.conf");
+    std::fs::write(&file, "port 7000\nfoo bar\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_redrill-server"))
+        .arg(&file)
+        .output()
+        .expect("run redrill-server");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line 2\n>>> 'foo bar'\nBad directive or wrong number of arguments"
+        ),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
