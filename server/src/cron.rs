@@ -23,6 +23,30 @@ pub fn tick(server: &mut Server) {
         server.memory_peak.set(used);
     }
     close_idle_clients(server);
+    databases_cron(server);
+}
+
+/// Redis's databasesCron: the slow active-expire cycle (unless DEBUG
+/// SET-ACTIVE-EXPIRE 0 turned it off), then incremental rehashing with a 1 ms
+/// budget, then the count of keys that expired since the last tick.
+fn databases_cron(server: &mut Server) {
+    let now = server.clock.now_ms();
+    let clock = &server.clock;
+    let monotonic = || clock.monotonic_us();
+    if server.active_expire_enabled {
+        server.keyspace.active_expire_cycle(
+            storage::ExpireCycle::Slow,
+            now,
+            server.config.active_expire_effort,
+            server.config.hz,
+            &monotonic,
+        );
+    }
+    server.keyspace.databases_cron(1000, &monotonic);
+    server.stats.expired_keys += server.keyspace.take_expired_count();
+    // Nothing propagates yet (no AOF, no replicas): drop the log of expired keys
+    // so it stays bounded; the replication issue turns these into DELs.
+    drop(server.keyspace.take_expired());
 }
 
 /// `timeout`: closes normal clients idle for longer than the limit. Replicas,
