@@ -1,36 +1,41 @@
-//! The keyspace (stub: the real dict, values, expiry and SCAN replace this; the
-//! names `Keyspace`, `Db`, `Rng` and the methods used by the server stay).
+//! The keyspace: every database, its keys and values, their expiry, and the
+//! algorithms Redis runs over them (incremental rehashing, SCAN, active expiry,
+//! DEBUG DIGEST).
+//!
+//! This crate mirrors Redis's `dict.c`, `db.c`, `expire.c`, `object.c` and the digest
+//! part of `debug.c`. It is synchronous and deterministic: the wall clock arrives as
+//! `now_ms` arguments, monotonic time as a `clock` callback, and randomness as a
+//! seeded [`Rng`], so a test or a drill can replay any run exactly. Nothing here
+//! speaks RESP: operations return outcomes and the server renders replies.
+//!
+//! Map of the crate:
+//! - [`sds`]: the compact byte string used for keys (inline up to 22 bytes).
+//! - [`value`]: what a key holds ([`Value`]), with Redis's type and encoding names.
+//! - [`dict`]: the chained hash table with incremental rehashing, SCAN and sampling.
+//! - [`db`]: one database, the main dict plus the `expires` dict.
+//! - [`keyspace`]: all databases, cross-db operations, the expired-key log.
+//! - [`expire`]: the active expiry cycle (`activeExpireCycle`).
+//! - [`digest`]: DEBUG DIGEST and DIGEST-VALUE, bit-for-bit as Redis 7.0.
+//! - [`glob`]: `stringmatchlen`, the pattern matcher of KEYS, SCAN and CONFIG GET.
+//! - [`lru`]: the 24-bit LRU clock behind OBJECT IDLETIME (and, later, eviction).
 
-/// All databases (SELECT 0..databases-1).
-#[derive(Debug, Default)]
-pub struct Keyspace {
-    dbs: Vec<Db>,
-}
+pub mod db;
+pub mod dict;
+pub mod digest;
+pub mod expire;
+pub mod glob;
+pub mod hash;
+pub mod keyspace;
+pub mod lru;
+pub mod sds;
+pub mod value;
 
-impl Keyspace {
-    /// `databases` empty databases.
-    pub fn new(databases: usize) -> Keyspace {
-        Keyspace {
-            dbs: (0..databases).map(|_| Db::default()).collect(),
-        }
-    }
-    /// Number of databases.
-    pub fn len(&self) -> usize {
-        self.dbs.len()
-    }
-    /// True with zero databases.
-    pub fn is_empty(&self) -> bool {
-        self.dbs.is_empty()
-    }
-    /// Database `index`; panics on a bad index, which callers check first.
-    pub fn db_mut(&mut self, index: usize) -> &mut Db {
-        &mut self.dbs[index]
-    }
-}
-
-/// One database.
-#[derive(Debug, Default)]
-pub struct Db {}
+pub use db::{Db, Lookup};
+pub use dict::Dict;
+pub use expire::{ExpireCycle, ExpireStats};
+pub use keyspace::{CopyOutcome, Keyspace, MoveOutcome};
+pub use sds::Sds;
+pub use value::{StringValue, Value};
 
 /// The seeded generator (xoshiro256**), the only randomness in the server.
 #[derive(Debug, Clone)]

@@ -1,0 +1,142 @@
+//! OBJECT ENCODING / IDLETIME / FREQ / REFCOUNT / HELP (Redis's `object.c`).
+//!
+//! Lookups here do not touch the key's access clock (`LOOKUP_NOTOUCH`), so OBJECT
+//! IDLETIME can be asked without resetting what it measures; they do count as
+//! keyspace hits or misses, as in Redis. REFCOUNT is 1 for every value except
+//! Redis's shared integers (0..9999), which report INT_MAX: redrill shares no
+//! objects but mirrors what a client would see.
+
+use bytes::Bytes;
+use storage::value::StringValue;
+use storage::{Lookup, Value};
+
+use super::lookup_read;
+use crate::command::{CommandSpec, Ctx, Flags};
+
+const R: Flags = Flags::READONLY;
+
+/// OBJECT's subcommands.
+pub(super) const SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec::new("encoding", 3, R, encoding)
+        .keys(2, 2, 1)
+        .doc(
+            "generic",
+            "2.2.3",
+            "O(1)",
+            "Inspect the internal encoding of a Redis object",
+        ),
+    CommandSpec::new("freq", 3, R, freq).keys(2, 2, 1).doc(
+        "generic",
+        "4.0.0",
+        "O(1)",
+        "Get the logarithmic access frequency counter of a Redis object",
+    ),
+    CommandSpec::new("help", 2, Flags::LOADING.with(Flags::STALE), help).doc(
+        "generic",
+        "6.2.0",
+        "O(1)",
+        "Show helpful text about the different subcommands",
+    ),
+    CommandSpec::new("idletime", 3, R, idletime)
+        .keys(2, 2, 1)
+        .doc(
+            "generic",
+            "2.2.3",
+            "O(1)",
+            "Get the time since a Redis object was last accessed",
+        ),
+    CommandSpec::new("refcount", 3, R, refcount)
+        .keys(2, 2, 1)
+        .doc(
+            "generic",
+            "2.2.3",
+            "O(1)",
+            "Get the number of references to the value of the key",
+        ),
+];
+
+/// Redis's shared integers are 0..OBJ_SHARED_INTEGERS.
+const OBJ_SHARED_INTEGERS: i64 = 10_000;
+
+/// The container's handler: dispatches by subcommand name when the core calls it
+/// directly (it normally dispatches through `SUBCOMMANDS` itself).
+pub(super) fn object(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    let sub = args
+        .get(1)
+        .map(|a| a.to_ascii_lowercase())
+        .unwrap_or_default();
+    match SUBCOMMANDS.iter().find(|s| s.name.as_bytes() == sub) {
+        Some(spec) if spec.arity_ok(args.len()) => (spec.handler)(ctx, args),
+        _ => {
+            let msg = format!(
+                "ERR unknown subcommand or wrong number of arguments for '{}'. Try OBJECT HELP.",
+                String::from_utf8_lossy(args.get(1).map_or(&b""[..], |a| &a[..]))
+            );
+            ctx.reply().error(&msg);
+        }
+    }
+}
+
+/// Looks the key up without touching it; replies null and returns None if missing.
+fn lookup(ctx: &mut Ctx<'_>, key: &[u8]) -> Option<Value> {
+    let db = ctx.client.db;
+    let found = lookup_read(ctx.server, db, key, Lookup::NoTouch).cloned();
+    if found.is_none() {
+        ctx.reply().null();
+    }
+    found
+}
+
+fn encoding(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    if let Some(value) = lookup(ctx, &args[2]) {
+        ctx.reply().bulk(value.encoding().as_bytes());
+    }
+}
+
+fn refcount(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    if let Some(value) = lookup(ctx, &args[2]) {
+        let shared = matches!(value, Value::String(StringValue::Int(n)) if (0..OBJ_SHARED_INTEGERS).contains(&n));
+        ctx.reply()
+            .integer(if shared { i64::from(i32::MAX) } else { 1 });
+    }
+}
+
+fn idletime(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    if lookup(ctx, &args[2]).is_some() {
+        let now = ctx.now_ms();
+        let idle_ms = ctx.db().idle_ms(&args[2], now).unwrap_or(0);
+        ctx.reply().integer((idle_ms / 1000) as i64);
+    }
+}
+
+fn freq(ctx: &mut Ctx<'_>, args: &[Bytes]) {
+    // No LFU policy exists yet, so FREQ always answers as Redis does under LRU.
+    if lookup(ctx, &args[2]).is_some() {
+        ctx.reply().error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
+    }
+}
+
+fn help(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+    const LINES: [&str; 15] = [
+        "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "ENCODING <key>",
+        "    Return the kind of internal representation used in order to store the value",
+        "    associated with a <key>.",
+        "FREQ <key>",
+        "    Return the access frequency index of the <key>. The returned integer is",
+        "    proportional to the logarithm of the recent access frequency of the key.",
+        "IDLETIME <key>",
+        "    Return the idle time of the <key>, that is the approximated number of",
+        "    seconds elapsed since the last access to the key.",
+        "REFCOUNT <key>",
+        "    Return the number of references of the value associated with the specified",
+        "    <key>.",
+        "HELP",
+        "    Print this help.",
+    ];
+    let mut reply = ctx.reply();
+    reply.array(LINES.len());
+    for line in LINES {
+        reply.simple(line);
+    }
+}
