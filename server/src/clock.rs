@@ -4,6 +4,13 @@
 //! this clock, never the system directly (clippy's `disallowed-methods` enforces
 //! it), so a drill or a test can run the server on a manual clock and replay a
 //! scenario exactly. In production it is the system clock.
+//!
+//! Like Redis's cached `server.ustime`, the wall time is read once per command
+//! (`start_command`, which also starts the command's duration measurement) and
+//! every reader during that command sees the same instant: expiry decisions
+//! inside one command are consistent, and a command costs two clock reads, as in
+//! Redis's `call()`. Wall time is derived from the monotonic clock plus an offset
+//! that `resync` (once per cron tick) realigns with the system clock.
 
 use std::cell::Cell;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -15,6 +22,10 @@ pub enum Clock {
     System {
         /// Fixes the origin of the monotonic readings.
         origin: Instant,
+        /// Unix microseconds at `origin`, realigned by `resync`.
+        wall_at_origin_us: Cell<i64>,
+        /// The wall time of the current command (or of the last resync).
+        cached_us: Cell<i64>,
     },
     /// Time that moves only when told to: microseconds since the Unix epoch.
     Manual(Cell<i64>),
@@ -24,9 +35,46 @@ impl Clock {
     /// The system clock.
     #[allow(clippy::disallowed_methods)]
     pub fn system() -> Clock {
-        Clock::System {
+        let clock = Clock::System {
             origin: Instant::now(),
+            wall_at_origin_us: Cell::new(0),
+            cached_us: Cell::new(0),
+        };
+        clock.resync();
+        clock
+    }
+
+    /// Realigns the wall time with the system clock (cron, once per tick).
+    #[allow(clippy::disallowed_methods)]
+    pub fn resync(&self) {
+        if let Clock::System {
+            origin,
+            wall_at_origin_us,
+            cached_us,
+        } = self
+        {
+            let wall = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_micros() as i64)
+                .unwrap_or(0);
+            wall_at_origin_us.set(wall - origin.elapsed().as_micros() as i64);
+            cached_us.set(wall);
         }
+    }
+
+    /// Marks the start of a command: caches its wall time and returns the
+    /// monotonic microseconds its duration is measured from.
+    pub fn start_command(&self) -> u64 {
+        let mono = self.monotonic_us();
+        if let Clock::System {
+            wall_at_origin_us,
+            cached_us,
+            ..
+        } = self
+        {
+            cached_us.set(wall_at_origin_us.get() + mono as i64);
+        }
+        mono
     }
 
     /// A manual clock starting at `unix_us`.
@@ -41,16 +89,20 @@ impl Clock {
         }
     }
 
-    /// Microseconds since the Unix epoch (Redis's `ustime()`).
-    #[allow(clippy::disallowed_methods)]
+    /// Microseconds since the Unix epoch, as cached at the current command's
+    /// start (Redis's `server.ustime`).
     pub fn now_us(&self) -> i64 {
         match self {
-            Clock::System { .. } => SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_micros() as i64)
-                .unwrap_or(0),
+            Clock::System { cached_us, .. } => cached_us.get(),
             Clock::Manual(now) => now.get(),
         }
+    }
+
+    /// Reads the wall time afresh (for the few places that must not lag, such as
+    /// the time a connection arrives), updating the cache.
+    pub fn refresh_us(&self) -> i64 {
+        self.start_command();
+        self.now_us()
     }
 
     /// Milliseconds since the Unix epoch (Redis's `mstime()`).
@@ -62,7 +114,7 @@ impl Clock {
     #[allow(clippy::disallowed_methods)]
     pub fn monotonic_us(&self) -> u64 {
         match self {
-            Clock::System { origin } => origin.elapsed().as_micros() as u64,
+            Clock::System { origin, .. } => origin.elapsed().as_micros() as u64,
             Clock::Manual(now) => now.get().max(0) as u64,
         }
     }

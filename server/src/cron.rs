@@ -11,6 +11,7 @@ use crate::state::Server;
 
 /// One run of the periodic jobs.
 pub fn tick(server: &mut Server) {
+    server.clock.resync();
     let now = server.clock.now_ms();
     let (commands, net_in, net_out) = (
         server.stats.commands_processed,

@@ -160,7 +160,7 @@ fn call(
     }
     client.last_command = spec.name;
     client.last_command_parent = parent.map_or("", |p| p.name);
-    let start_us = server.clock.monotonic_us();
+    let start_us = server.clock.start_command();
     (spec.handler)(&mut Ctx { server, client }, argv);
     let duration_us = server.clock.monotonic_us().saturating_sub(start_us);
 
@@ -309,4 +309,25 @@ fn stat_entry<'s>(
 pub fn register(server: &mut Server, client: Rc<RefCell<Client>>) {
     let id = client.borrow().id;
     server.clients.insert(id, client);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_peers_are_local() {
+        assert!(is_local("127.0.0.1:5000"));
+        assert!(is_local("[::1]:5000"));
+        assert!(is_local("::1:5000"));
+        assert!(!is_local("10.0.0.1:5000"));
+        assert!(!is_local("127.0.0.2:5000"));
+    }
+
+    #[test]
+    fn repr_escapes_like_sdscatrepr() {
+        let mut out = String::new();
+        repr(&mut out, b"a\"\n\x01\\");
+        assert_eq!(out, r#""a\"\n\x01\\""#);
+    }
 }

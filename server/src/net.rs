@@ -84,7 +84,7 @@ fn admit(
     set_keepalive(stream, server.config.tcp_keepalive);
     let id = server.next_client_id;
     server.next_client_id += 1;
-    let now = server.clock.now_ms();
+    let now = server.clock.refresh_us() / 1000;
     let fd = fd_of(stream);
     let mut client = Client::new(id, addr, laddr, fd, now);
     client.authenticated = server.config.requirepass.is_empty();
@@ -145,7 +145,7 @@ async fn serve(shared: Rc<RefCell<Server>>, stream: TcpStream, client: Rc<RefCel
             break;
         }
         let pause_sleep = paused_until.map(|until| {
-            let now = shared.borrow().clock.now_ms();
+            let now = shared.borrow().clock.refresh_us() / 1000;
             Duration::from_millis(until.saturating_sub(now).max(1) as u64)
         });
         tokio::select! {

@@ -203,7 +203,7 @@ impl Server {
     /// If `argv` must wait because of CLIENT PAUSE, the unix ms when the pause ends.
     pub fn paused_until_for(&self, argv: &[bytes::Bytes]) -> Option<i64> {
         let (kind, until) = self.pause?;
-        if self.clock.now_ms() >= until {
+        if self.clock.refresh_us() / 1000 >= until {
             return None;
         }
         if kind == PauseKind::All {

@@ -180,16 +180,3 @@ fn config_help(ctx: &mut Ctx<'_>, _: &[Bytes]) {
         reply.simple(line);
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loopback_peers_are_local() {
-        assert!(is_local("127.0.0.1:5000"));
-        assert!(is_local("[::1]:5000"));
-        assert!(is_local("::1:5000"));
-        assert!(!is_local("10.0.0.1:5000"));
-    }
-}
