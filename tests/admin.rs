@@ -92,7 +92,8 @@ fn client_kill_by_every_filter() {
     assert_eq!(err_text(e), "ERR No such client");
 
     // New form: ID, LADDR, TYPE, MAXAGE, SKIPME.
-    let v2 = srv.raw();
+    let mut v2 = srv.raw();
+    assert_eq!(raw_exchange(&mut v2, b"PING\r\n", 7), b"+PONG\r\n");
     let n: i64 = query(&mut admin, &["CLIENT", "KILL", "ID", "999999"]).unwrap();
     assert_eq!(n, 0);
     let n: i64 = query(&mut admin, &["CLIENT", "KILL", "TYPE", "normal"]).unwrap();
