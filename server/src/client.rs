@@ -6,11 +6,50 @@
 //! pub/sub messages) and read its size (CLIENT LIST `omem`, the output-buffer
 //! limits, `used_memory`). The connection task drains it to the socket.
 
+use std::cell::{Cell, RefCell};
+use std::future::Future;
 use std::rc::Rc;
+use std::task::{Poll, Waker};
 
 use bytes::{Bytes, BytesMut};
 use resp::Protocol;
-use tokio::sync::Notify;
+
+/// Wakes a connection task from elsewhere on the command thread (MONITOR feed,
+/// CLIENT KILL, CLIENT UNPAUSE, the idle timeout).
+///
+/// tokio's `Notify` would do, but it is built for many threads and takes a lock
+/// on every wait; a connection waits once per request, so this single-thread
+/// version (a flag and a stored waker) keeps that off the hot path.
+#[derive(Debug, Default)]
+pub struct Wakeup {
+    pending: Cell<bool>,
+    waker: RefCell<Option<Waker>>,
+}
+
+impl Wakeup {
+    /// Marks the task woken and schedules it if it is waiting.
+    pub fn notify_one(&self) {
+        self.pending.set(true);
+        let waker = self.waker.borrow_mut().take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Completes once `notify_one` was called since the last completion.
+    pub fn notified(&self) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| {
+            if self.pending.replace(false) {
+                return Poll::Ready(());
+            }
+            let mut slot = self.waker.borrow_mut();
+            if !slot.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *slot = Some(cx.waker().clone());
+            }
+            Poll::Pending
+        })
+    }
+}
 
 /// What CLIENT LIST calls `flags`, and what the output-buffer limit classes use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -94,7 +133,7 @@ pub struct Client {
     /// Commands run (tot-cmds).
     pub commands_processed: u64,
     /// Wakes the connection task when someone else wrote to `reply` or asked it to close.
-    pub notify: Rc<Notify>,
+    pub notify: Rc<Wakeup>,
 }
 
 impl Client {
@@ -126,7 +165,7 @@ impl Client {
             net_input_bytes: 0,
             net_output_bytes: 0,
             commands_processed: 0,
-            notify: Rc::new(Notify::new()),
+            notify: Rc::new(Wakeup::default()),
         }
     }
 

@@ -65,7 +65,13 @@ impl Clock {
     /// Marks the start of a command: caches its wall time and returns the
     /// monotonic microseconds its duration is measured from.
     pub fn start_command(&self) -> u64 {
-        let mono = self.monotonic_us();
+        self.start_command_at(self.monotonic_us())
+    }
+
+    /// Like [`Clock::start_command`], reusing a monotonic reading taken just
+    /// before (the end of the previous command of the same pipeline), which
+    /// saves a clock read per pipelined command.
+    pub fn start_command_at(&self, mono: u64) -> u64 {
         if let Clock::System {
             wall_at_origin_us,
             cached_us,

@@ -160,9 +160,16 @@ fn call(
     }
     client.last_command = spec.name;
     client.last_command_parent = parent.map_or("", |p| p.name);
-    let start_us = server.clock.start_command();
+    // Back-to-back commands of one pipeline: the previous command's end time is
+    // this one's start, so each command reads the clock once, not twice.
+    let start_us = match server.pipeline_clock_us.take() {
+        Some(previous_end) => server.clock.start_command_at(previous_end),
+        None => server.clock.start_command(),
+    };
     (spec.handler)(&mut Ctx { server, client }, argv);
-    let duration_us = server.clock.monotonic_us().saturating_sub(start_us);
+    let end_us = server.clock.monotonic_us();
+    server.pipeline_clock_us = Some(end_us);
+    let duration_us = end_us.saturating_sub(start_us);
 
     client.commands_processed += 1;
     server.stats.commands_processed += 1;

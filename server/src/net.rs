@@ -268,6 +268,8 @@ fn run_requests(
 ) -> Next {
     let mut server = shared.borrow_mut();
     let mut client = client_rc.borrow_mut();
+    // Time passed while this client waited for input: read the clock afresh.
+    server.pipeline_clock_us = None;
     let next = loop {
         let limits = resp::Limits {
             proto_max_bulk_len: server.config.proto_max_bulk_len,

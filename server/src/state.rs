@@ -114,6 +114,9 @@ pub struct Server {
     pub command_stats: std::collections::HashMap<usize, CommandStat, PointerHash>,
     /// INFO errorstats: error code (ERR, WRONGTYPE, ...) -> count.
     pub error_stats: BTreeMap<String, u64>,
+    /// Monotonic end time of the last command while a pipeline is being
+    /// executed; None between reads (time passed while waiting for input).
+    pub pipeline_clock_us: Option<u64>,
     /// Number of clients in MONITOR mode (so the common case skips the feed).
     pub monitors: usize,
     /// Changes since the last save.
@@ -183,6 +186,7 @@ impl Server {
             command_stats: std::collections::HashMap::with_hasher(PointerHash),
             error_stats: BTreeMap::new(),
             monitors: 0,
+            pipeline_clock_us: None,
             dirty: 0,
             run_id: run_id.as_str().to_string(),
             replid,

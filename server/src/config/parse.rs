@@ -18,7 +18,9 @@ pub fn split_args(line: &str) -> Option<Vec<String>> {
         while i < bytes.len() && is_space(bytes[i]) {
             i += 1;
         }
-        if i >= bytes.len() {
+        // A NUL ends the line, as it ends the C string sdssplitargs reads;
+        // without this check an unquoted NUL made an endless run of empty args.
+        if i >= bytes.len() || bytes[i] == 0 {
             return Some(args);
         }
         let mut current = Vec::new();
