@@ -13,6 +13,7 @@
 //! - `info`, `slowlog`, `latency`, `log`, `clock`, `alloc` are what they say.
 
 pub mod alloc;
+pub mod blocking;
 pub mod client;
 pub mod clock;
 pub mod command;

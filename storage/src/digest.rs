@@ -49,6 +49,10 @@ pub fn value_digest(digest: &mut Digest20, value: &Value, has_expire: bool) {
             let mut buf = [0u8; 20];
             mix_digest(digest, s.as_bytes(&mut buf));
         }
+        Value::List(l) => l.digest_into(digest),
+        Value::Hash(h) => h.digest_into(digest),
+        Value::Set(s) => s.digest_into(digest),
+        Value::ZSet(z) => z.digest_into(digest),
     }
     if has_expire {
         xor_digest(digest, b"!!expire!!");

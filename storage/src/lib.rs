@@ -18,6 +18,7 @@
 //! - [`digest`]: DEBUG DIGEST and DIGEST-VALUE, bit-for-bit as Redis 7.0.
 //! - [`glob`]: `stringmatchlen`, the pattern matcher of KEYS, SCAN and CONFIG GET.
 //! - [`lru`]: the 24-bit LRU clock behind OBJECT IDLETIME (and, later, eviction).
+//! - [`types`]: lists, hashes, sets and sorted sets with their compact encodings.
 
 pub mod db;
 pub mod dict;
@@ -28,6 +29,7 @@ pub mod hash;
 pub mod keyspace;
 pub mod lru;
 pub mod sds;
+pub mod types;
 pub mod value;
 
 pub use db::{Db, Lookup};

@@ -15,6 +15,7 @@
 //!   Redis "unshares" such a value into a raw sds, and OBJECT ENCODING shows it.
 
 use crate::sds::INLINE_CAP;
+use crate::types::{hash::Hash, list::List, set::Set, zset::ZSet};
 
 /// Longest string Redis 7.0 stores as `embstr` (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
 pub const EMBSTR_SIZE_LIMIT: usize = 44;
@@ -27,6 +28,14 @@ const VALUE_INLINE_CAP: usize = INLINE_CAP - 1;
 pub enum Value {
     /// A string (TYPE `string`).
     String(StringValue),
+    /// A list (TYPE `list`).
+    List(Box<List>),
+    /// A hash (TYPE `hash`).
+    Hash(Box<Hash>),
+    /// A set (TYPE `set`).
+    Set(Box<Set>),
+    /// A sorted set (TYPE `zset`).
+    ZSet(Box<ZSet>),
 }
 
 /// A string value in one of Redis's three encodings, packed into 24 bytes.
@@ -198,6 +207,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::String(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -205,6 +218,10 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::String(s) => s.encoding(),
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
@@ -212,6 +229,82 @@ impl Value {
     pub fn as_string(&self) -> Option<&StringValue> {
         match self {
             Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The list inside, or None for another type.
+    pub fn as_list(&self) -> Option<&List> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The list inside for modification, or None for another type.
+    pub fn as_list_mut(&mut self) -> Option<&mut List> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The hash inside, or None for another type.
+    pub fn as_hash(&self) -> Option<&Hash> {
+        match self {
+            Value::Hash(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// The hash inside for modification, or None for another type.
+    pub fn as_hash_mut(&mut self) -> Option<&mut Hash> {
+        match self {
+            Value::Hash(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// The set inside, or None for another type.
+    pub fn as_set(&self) -> Option<&Set> {
+        match self {
+            Value::Set(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The set inside for modification, or None for another type.
+    pub fn as_set_mut(&mut self) -> Option<&mut Set> {
+        match self {
+            Value::Set(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The sorted set inside, or None for another type.
+    pub fn as_zset(&self) -> Option<&ZSet> {
+        match self {
+            Value::ZSet(z) => Some(z),
+            _ => None,
+        }
+    }
+
+    /// The sorted set inside for modification, or None for another type.
+    pub fn as_zset_mut(&mut self) -> Option<&mut ZSet> {
+        match self {
+            Value::ZSet(z) => Some(z),
+            _ => None,
+        }
+    }
+
+    /// True for a collection with no elements left (its key must be deleted).
+    pub fn is_empty_collection(&self) -> bool {
+        match self {
+            Value::String(_) => false,
+            Value::List(l) => l.is_empty(),
+            Value::Hash(h) => h.is_empty(),
+            Value::Set(s) => s.is_empty(),
+            Value::ZSet(z) => z.is_empty(),
         }
     }
 
@@ -219,6 +312,10 @@ impl Value {
     pub fn type_code(&self) -> u32 {
         match self {
             Value::String(_) => 0,
+            Value::List(_) => 1,
+            Value::Set(_) => 2,
+            Value::ZSet(_) => 3,
+            Value::Hash(_) => 4,
         }
     }
 }

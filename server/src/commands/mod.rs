@@ -10,12 +10,18 @@ pub mod client;
 pub mod config;
 pub mod connection;
 pub mod debug;
+pub mod hashes;
 pub mod introspection;
 pub mod keys;
 pub mod latency;
+pub mod lists;
+pub mod pubsub;
 pub mod server;
+pub mod sets;
 pub mod slowlog;
 pub mod strings;
+pub mod transactions;
+pub mod zsets;
 
 /// Every family's slice of the command table.
 pub fn families() -> Vec<&'static [CommandSpec]> {
@@ -30,5 +36,11 @@ pub fn families() -> Vec<&'static [CommandSpec]> {
         latency::COMMANDS,
         introspection::COMMANDS,
         debug::COMMANDS,
+        lists::COMMANDS,
+        hashes::COMMANDS,
+        sets::COMMANDS,
+        zsets::COMMANDS,
+        pubsub::COMMANDS,
+        transactions::COMMANDS,
     ]
 }

@@ -1,0 +1,6 @@
+//! Commands of the lists family (to be written).
+
+use crate::command::CommandSpec;
+
+/// This family's slice of the command table.
+pub const COMMANDS: &[CommandSpec] = &[];
