@@ -16,6 +16,7 @@
 //! validated by their row's type and kept, formatted, in [`Config::inert`], so
 //! CONFIG GET * lists exactly Redis 7.0's names with Redis's defaults.
 
+pub mod fuzz;
 mod load;
 mod ops;
 pub mod parse;
