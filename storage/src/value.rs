@@ -30,12 +30,14 @@ pub enum Value {
     String(StringValue),
     /// A list (TYPE `list`).
     List(Box<List>),
-    /// A hash (TYPE `hash`).
-    Hash(Box<Hash>),
-    /// A set (TYPE `set`).
-    Set(Box<Set>),
-    /// A sorted set (TYPE `zset`).
-    ZSet(Box<ZSet>),
+    /// A hash (TYPE `hash`). Not boxed: `Hash` is a 16-byte enum whose small
+    /// encoding is the listpack allocation itself, so a small hash costs one
+    /// allocation beyond its key entry, as in Redis (see `value_is_24_bytes`).
+    Hash(Hash),
+    /// A set (TYPE `set`); 16 bytes, like `Hash`.
+    Set(Set),
+    /// A sorted set (TYPE `zset`); 16 bytes, like `Hash`.
+    ZSet(ZSet),
 }
 
 /// A string value in one of Redis's three encodings, packed into 24 bytes.
