@@ -132,6 +132,10 @@ pub struct Client {
     pub net_output_bytes: u64,
     /// Commands run (tot-cmds).
     pub commands_processed: u64,
+    /// Set while the client waits in a blocking command (BLPOP, ...).
+    pub blocked: Option<Box<crate::blocking::Blocked>>,
+    /// True while EXEC runs this client's queued commands (nothing blocks then).
+    pub in_exec: bool,
     /// Wakes the connection task when someone else wrote to `reply` or asked it to close.
     pub notify: Rc<Wakeup>,
 }
@@ -165,6 +169,8 @@ impl Client {
             net_input_bytes: 0,
             net_output_bytes: 0,
             commands_processed: 0,
+            blocked: None,
+            in_exec: false,
             notify: Rc::new(Wakeup::default()),
         }
     }

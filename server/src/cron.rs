@@ -63,6 +63,7 @@ fn close_idle_clients(server: &mut Server) {
         let idle_ms = now - c.last_interaction_ms;
         if c.kind == crate::client::ClientKind::Normal
             && !c.monitor
+            && c.blocked.is_none()
             && idle_ms > (timeout_s as i64).saturating_mul(1000)
         {
             log::line(LogLevel::Verbose, now, "Closing idle client");

@@ -149,7 +149,7 @@ fn clients_section(server: &Server, out: &mut String) {
     field!(out, "maxclients", server.config.maxclients);
     field!(out, "client_recent_max_input_buffer", max_in);
     field!(out, "client_recent_max_output_buffer", max_out);
-    field!(out, "blocked_clients", 0);
+    field!(out, "blocked_clients", server.blocking.blocked_clients);
     field!(out, "tracking_clients", 0);
     field!(out, "clients_in_timeout_table", 0);
 }

@@ -40,6 +40,8 @@ enum Next {
     CloseNow,
     /// The server is paused for this client's next command until this unix ms.
     Paused(i64),
+    /// The client waits in a blocking command, until this unix ms if any.
+    Blocked(Option<i64>),
 }
 
 /// Accepts connections on `listener` forever.
@@ -135,6 +137,8 @@ async fn serve(shared: Rc<RefCell<Server>>, stream: TcpStream, client: Rc<RefCel
     let mut reader = crate::wire::RequestReader::default();
     let notify = client.borrow().notify.clone();
     let mut paused_until: Option<i64> = None;
+    // Some(deadline) while the client waits in a blocking command.
+    let mut blocked_until: Option<Option<i64>> = None;
     let mut closing = false;
     loop {
         let (want_write, close_now) = {
@@ -144,7 +148,7 @@ async fn serve(shared: Rc<RefCell<Server>>, stream: TcpStream, client: Rc<RefCel
         if close_now || (closing && !want_write) {
             break;
         }
-        let pause_sleep = paused_until.map(|until| {
+        let pause_sleep = paused_until.or(blocked_until.flatten()).map(|until| {
             let now = shared.borrow().clock.refresh_us() / 1000;
             Duration::from_millis(until.saturating_sub(now).max(1) as u64)
         });
@@ -161,19 +165,19 @@ async fn serve(shared: Rc<RefCell<Server>>, stream: TcpStream, client: Rc<RefCel
                 continue;
             }
             _ = notify.notified() => {}
-            _ = tokio::time::sleep(pause_sleep.unwrap_or_default()), if pause_sleep.is_some() => {
-                paused_until = None;
-            }
+            _ = tokio::time::sleep(pause_sleep.unwrap_or_default()), if pause_sleep.is_some() => {}
         }
         if closing {
             continue;
         }
         paused_until = None;
+        blocked_until = None;
         match run_requests(&shared, &client, &mut qbuf, &mut argv, &mut reader) {
             Next::Continue => {}
             Next::CloseAfterReply => closing = true,
             Next::CloseNow => break,
             Next::Paused(until) => paused_until = Some(until),
+            Next::Blocked(deadline) => blocked_until = Some(deadline),
         }
         // Most of the time the socket can take the replies right away: try now
         // instead of waiting for another turn of the event loop.
@@ -283,6 +287,12 @@ fn run_requests(
         if client.close_after_reply {
             break Next::CloseAfterReply;
         }
+        if client.blocked.is_some() {
+            let now = server.clock.refresh_us() / 1000;
+            if crate::blocking::check_timeout(&mut server, &mut client, now) {
+                break Next::Blocked(client.blocked.as_ref().and_then(|b| b.deadline_ms));
+            }
+        }
         // A request held back by CLIENT PAUSE stays in argv until the pause ends.
         if argv.is_empty() {
             match reader.next_request(qbuf, &limits, argv) {
@@ -295,8 +305,12 @@ fn run_requests(
         if let Some(until) = server.paused_until_for(argv) {
             break Next::Paused(until);
         }
+        let dirty_before = server.dirty;
         dispatch::process(&mut server, &mut client, argv);
         argv.clear();
+        if server.blocking.blocked_clients > 0 && server.dirty != dirty_before {
+            crate::blocking::serve_ready(&mut server, client.id);
+        }
     };
     client.qbuf = qbuf.len();
     client.qbuf_capacity = qbuf.capacity();
@@ -322,7 +336,8 @@ fn protocol_error(server: &Server, client: &mut Client, error: &resp::ProtocolEr
 /// Removes a closed client from the server.
 fn unregister(shared: &Rc<RefCell<Server>>, client: &Rc<RefCell<Client>>) {
     let mut server = shared.borrow_mut();
-    let c = client.borrow();
+    let mut c = client.borrow_mut();
+    crate::blocking::unblock(&mut server, &mut c);
     server.clients.remove(&c.id);
     if c.monitor {
         server.monitors = server.monitors.saturating_sub(1);

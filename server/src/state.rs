@@ -117,6 +117,8 @@ pub struct Server {
     /// Monotonic end time of the last command while a pipeline is being
     /// executed; None between reads (time passed while waiting for input).
     pub pipeline_clock_us: Option<u64>,
+    /// Clients blocked in BLPOP & co, by key.
+    pub blocking: crate::blocking::BlockingState,
     /// Number of clients in MONITOR mode (so the common case skips the feed).
     pub monitors: usize,
     /// Changes since the last save.
@@ -186,6 +188,7 @@ impl Server {
             command_stats: std::collections::HashMap::with_hasher(PointerHash),
             error_stats: BTreeMap::new(),
             monitors: 0,
+            blocking: Default::default(),
             pipeline_clock_us: None,
             dirty: 0,
             run_id: run_id.as_str().to_string(),

@@ -61,6 +61,9 @@ pub fn describe(c: &Client, now_ms: i64) -> String {
         ClientKind::Normal if c.monitor => flags.push('O'),
         ClientKind::Normal => {}
     }
+    if c.blocked.is_some() {
+        flags.push('b');
+    }
     if c.close_after_reply {
         flags.push('c');
     }
@@ -365,16 +368,35 @@ fn no_evict(ctx: &mut Ctx, args: &[Bytes]) {
 }
 
 fn unblock(ctx: &mut Ctx, args: &[Bytes]) {
-    if parse_i64(&args[2]).is_none() {
+    let Some(id) = parse_i64(&args[2]) else {
         return ctx.reply().error(errors::NOT_INTEGER);
-    }
+    };
+    let mut as_error = false;
     if let Some(mode) = args.get(3) {
         if args.len() > 4 || !(eq_ignore_case(mode, "timeout") || eq_ignore_case(mode, "error")) {
             return ctx.reply().error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
         }
+        as_error = eq_ignore_case(mode, "error");
     }
-    // No blocking commands exist yet, so nobody is blocked.
-    ctx.reply().integer(0);
+    let target = u64::try_from(id).ok().and_then(|id| ctx.server.clients.get(&id).cloned());
+    let Some(target) = target.filter(|_| id as u64 != ctx.client.id) else {
+        return ctx.reply().integer(0);
+    };
+    let Ok(mut other) = target.try_borrow_mut() else {
+        return ctx.reply().integer(0);
+    };
+    if other.blocked.is_none() {
+        return ctx.reply().integer(0);
+    }
+    crate::blocking::unblock(ctx.server, &mut other);
+    if as_error {
+        resp::encode::error(&mut other.reply, b"UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    } else {
+        let proto = other.proto;
+        resp::encode::null_array(&mut other.reply, proto);
+    }
+    other.notify.notify_one();
+    ctx.reply().integer(1);
 }
 
 fn getredir(ctx: &mut Ctx, _args: &[Bytes]) {
