@@ -69,13 +69,21 @@ class BenchTest:
         return f"{row} -P{self.pipeline}"
 
 
+# The data-type tests (issue 3) run redis-benchmark's own LPUSH ... LRANGE_600.
+TYPE_TESTS = ("lpush", "rpush", "lpop", "rpop", "sadd", "hset", "spop", "zadd",
+              "zpopmin", "lrange_100", "lrange_600")
 ALL_TESTS = [
     *(BenchTest(t, 1, 3) for t in ("ping", "set", "get", "incr", "mset")),
     *(BenchTest(t, 16, 3) for t in ("ping", "set", "get", "incr", "mset")),
     BenchTest("set", 1, 1024),
     BenchTest("get", 1, 1024),
+    *(BenchTest(t, 1, 3) for t in TYPE_TESTS),
+    *(BenchTest(t, 16, 3) for t in TYPE_TESTS),
 ]
-MEMORY_METHODS = ("populate", "pipe")
+# populate / pipe: 1,000,000 small strings; hashes: 100,000 hashes of 10 small
+# fields; sets: 100,000 sets of 10 small integers (the compact encodings).
+MEMORY_METHODS = ("populate", "pipe", "hashes", "sets")
+COLLECTION_KEYS = 100_000
 
 
 class BenchError(Exception):
@@ -273,6 +281,9 @@ def run_benchmark(srv: Server, test: BenchTest, n: int, clients: int,
     out = res.stdout.decode(errors="replace")
     rows = {}
     for rec in csv.reader(io.StringIO(out)):
+        # The LRANGE tests fill their list first; that LPUSH is not a result.
+        if len(rec) >= 2 and rec[0].startswith("LPUSH (needed"):
+            continue
         if len(rec) >= 2 and rec[0] != "test":
             try:
                 rows[rec[0]] = float(rec[1])
@@ -403,8 +414,26 @@ def pipe_payload(path: Path, keys: int) -> None:
         f.write(b"".join(chunk))
 
 
+def collection_payload(path: Path, kind: str, keys: int) -> None:
+    """HSET hash:<n> f0 v<n> ... f9 (10 small fields) or SADD set:<n> with 10 small integers."""
+    with open(path, "wb") as f:
+        chunk = []
+        for i in range(keys):
+            if kind == "hashes":
+                args = [b"HSET", b"hash:%d" % i]
+                for j in range(10):
+                    args += [b"field:%d" % j, b"v%d" % ((i + j) % 1000)]
+            else:
+                args = [b"SADD", b"set:%d" % i] + [b"%d" % ((i + j * 7) % 10000) for j in range(10)]
+            chunk.append(b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args))
+            if len(chunk) == 10000:
+                f.write(b"".join(chunk))
+                chunk.clear()
+        f.write(b"".join(chunk))
+
+
 def load_keys(srv: Server, method: str, keys: int, payload: Path, timeout: float) -> None:
-    """Load `keys` small strings into srv by DEBUG POPULATE or redis-cli --pipe."""
+    """Load `keys` keys into srv: DEBUG POPULATE, or a redis-cli --pipe payload."""
     if method == "populate":
         with Resp(srv.port, timeout=timeout) as c:
             c.call("DEBUG", "POPULATE", str(keys))
@@ -436,12 +465,18 @@ def per_key(before: dict, after: dict, name: str, keys: int) -> float | None:
 
 def memory(servers: dict[str, Server], methods: list[str], args, workdir: Path):
     """Per-key memory for each load method, each side in a freshly started server."""
-    payload = workdir / "pipe.resp"
+    payloads = {m: workdir / f"{m}.resp" for m in methods if m != "populate"}
     if "pipe" in methods:
-        pipe_payload(payload, args.keys)
+        pipe_payload(payloads["pipe"], args.keys)
+    collection_keys = max(1, COLLECTION_KEYS // (10 if args.quick else 1))
+    for kind in ("hashes", "sets"):
+        if kind in methods:
+            collection_payload(payloads[kind], kind, collection_keys)
     results, errors = [], []
     for method in methods:
-        entry = {"method": method, "keys": args.keys}
+        keys = collection_keys if method in ("hashes", "sets") else args.keys
+        payload = payloads.get(method, workdir / "none")
+        entry = {"method": method, "keys": keys}
         for side, srv in servers.items():
             srv.stop()
             srv.start()
@@ -450,7 +485,7 @@ def memory(servers: dict[str, Server], methods: list[str], args, workdir: Path):
                     c.call("FLUSHALL")
                 before = snapshot(srv)
                 t0 = time.monotonic()
-                load_keys(srv, method, args.keys, payload, args.timeout)
+                load_keys(srv, method, keys, payload, args.timeout)
                 load_s = time.monotonic() - t0
                 after = snapshot(srv)
             except (BenchError, OSError) as e:
@@ -460,9 +495,9 @@ def memory(servers: dict[str, Server], methods: list[str], args, workdir: Path):
                 continue
             entry[side] = {
                 "before": before, "after": after, "load_seconds": load_s,
-                "used_memory_per_key": per_key(before, after, "used_memory", args.keys),
-                "used_memory_rss_per_key": per_key(before, after, "used_memory_rss", args.keys),
-                "vmrss_per_key": per_key(before, after, "vmrss", args.keys),
+                "used_memory_per_key": per_key(before, after, "used_memory", keys),
+                "used_memory_rss_per_key": per_key(before, after, "used_memory_rss", keys),
+                "vmrss_per_key": per_key(before, after, "vmrss", keys),
             }
             log(f"  memory {method:8} {side:8} loaded in {load_s:.1f}s, "
                 f"used_memory/key={fmt_bytes(entry[side]['used_memory_per_key'])} "
@@ -499,7 +534,9 @@ def fmt_bytes(b: float | None) -> str:
     return "n/a" if b is None else f"{b:.1f} B"
 
 
-METHOD_NAMES = {"populate": "DEBUG POPULATE", "pipe": "redis-cli --pipe"}
+METHOD_NAMES = {"populate": "DEBUG POPULATE", "pipe": "redis-cli --pipe",
+                "hashes": "hashes of 10 fields, redis-cli --pipe",
+                "sets": "sets of 10 small integers, redis-cli --pipe"}
 
 
 def report(tp: list, mem: list) -> str:
