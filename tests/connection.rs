@@ -238,3 +238,28 @@ fn bad_config_file_fails_with_redis_message() {
     assert!(text.contains(">>> 'nosuchdirective yes'"), "{text}");
     assert!(text.contains("Bad directive or wrong number of arguments"), "{text}");
 }
+
+/// Connects to the server from 127.0.0.2, which is not "local" to Redis.
+fn connect_from_127_0_0_2(port: u16) -> std::net::TcpStream {
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    sock.bind(&"127.0.0.2:0".parse::<std::net::SocketAddr>().unwrap().into()).unwrap();
+    sock.connect(&std::net::SocketAddr::from(([127, 0, 0, 1], port)).into()).unwrap();
+    let stream: std::net::TcpStream = sock.into();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+}
+
+#[test]
+fn protected_mode_refuses_remote_peers_without_password() {
+    let srv = start_server(&[]);
+    let mut remote = connect_from_127_0_0_2(srv.port());
+    let got = raw_exchange(&mut remote, b"PING\r\n", usize::MAX);
+    assert!(got.starts_with(b"-DENIED Redis is running in protected mode"), "{got:?}");
+    // With a password, or protected mode off, remote peers are served.
+    let srv = start_server(&["--protected-mode", "no"]);
+    let mut remote = connect_from_127_0_0_2(srv.port());
+    assert_eq!(raw_exchange(&mut remote, b"PING\r\n", 7), b"+PONG\r\n");
+    let srv = start_server(&["--requirepass", "pw"]);
+    let mut remote = connect_from_127_0_0_2(srv.port());
+    assert_eq!(raw_exchange(&mut remote, b"AUTH pw\r\n", 5), b"+OK\r\n");
+}

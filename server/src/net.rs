@@ -61,12 +61,29 @@ pub async fn accept_loop(shared: Rc<RefCell<Server>>, listener: TcpListener) {
             .local_addr()
             .map(|a| a.to_string())
             .unwrap_or_default();
+        if protected_mode_refuses(&shared, &peer.to_string()) {
+            // Redis answers before reading anything, then closes the connection.
+            let _ = stream.try_write(PROTECTED_MODE_DENIED.as_bytes());
+            continue;
+        }
         let Some(client) = admit(&shared, &stream, peer.to_string(), laddr) else {
             reject(stream, &shared).await;
             continue;
         };
         tokio::task::spawn_local(serve(shared.clone(), stream, client));
     }
+}
+
+/// The reply to a remote client refused by protected mode. The first sentence
+/// is Redis 7.0's (clients match on it); the remedies are ours.
+const PROTECTED_MODE_DENIED: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. To accept remote connections, set a password (requirepass), or turn protected mode off (CONFIG SET protected-mode no from a loopback connection, or --protected-mode no at start-up) once the server is not reachable from untrusted networks.\r\n";
+
+/// Redis 7.0's protected mode: with no password, only loopback peers may connect.
+fn protected_mode_refuses(shared: &Rc<RefCell<Server>>, peer: &str) -> bool {
+    let server = shared.borrow();
+    server.config.protected_mode
+        && server.config.requirepass.is_empty()
+        && !dispatch::is_local(peer)
 }
 
 /// Registers a new client, or returns None when `maxclients` is reached.
