@@ -96,12 +96,11 @@ fn protocol_errors_reply_then_close() {
 fn auth_and_hello() {
     let mut srv = start_server(&["--requirepass", "s3cret"]);
     let mut s = srv.raw();
-    assert_eq!(
-        raw_exchange(&mut s, b"PING\r\n", 33),
-        b"-NOAUTH Authentication required.\r\n".to_vec()
-    );
-    let got = raw_exchange(&mut s, b"AUTH wrong\r\n", 65);
-    assert_eq!(got, b"-WRONGPASS invalid username-password pair or user is disabled.\r\n".to_vec());
+    let noauth = b"-NOAUTH Authentication required.\r\n";
+    assert_eq!(raw_exchange(&mut s, b"PING\r\n", noauth.len()), noauth.to_vec());
+    let wrongpass = b"-WRONGPASS invalid username-password pair or user is disabled.\r\n";
+    let got = raw_exchange(&mut s, b"AUTH wrong\r\n", wrongpass.len());
+    assert_eq!(got, wrongpass.to_vec());
     assert_eq!(raw_exchange(&mut s, b"AUTH s3cret\r\n", 5), b"+OK\r\n");
     assert_eq!(raw_exchange(&mut s, b"PING\r\n", 7), b"+PONG\r\n");
     // HELLO 3 with AUTH on a fresh connection answers a RESP3 map.
@@ -109,7 +108,8 @@ fn auth_and_hello() {
     let got = raw_exchange(&mut s, b"HELLO 3 AUTH default s3cret SETNAME me\r\n", 20);
     assert!(got.starts_with(b"%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n"), "{got:?}");
     let mut s = srv.raw();
-    assert_eq!(raw_exchange(&mut s, b"HELLO 4\r\n", 40), b"-NOPROTO unsupported protocol version\r\n");
+    let noproto = b"-NOPROTO unsupported protocol version\r\n";
+    assert_eq!(raw_exchange(&mut s, b"HELLO 4\r\n", noproto.len()), noproto);
     srv.set_password("s3cret");
     let mut con = srv.connection();
     assert_eq!(query::<String>(&mut con, &["PING"]).unwrap(), "PONG");
