@@ -65,7 +65,7 @@ pub enum ClientKind {
     PubSub,
 }
 
-/// CLIENT REPLY ON|OFF|SKIP.
+/// CLIENT REPLY ON|OFF|SKIP, as Redis's CLIENT_REPLY_OFF / _SKIP_NEXT / _SKIP flags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ReplyMode {
     /// Replies are sent.
@@ -73,9 +73,10 @@ pub enum ReplyMode {
     On,
     /// Replies are discarded until CLIENT REPLY ON.
     Off,
-    /// The next command's reply is discarded.
+    /// CLIENT REPLY SKIP ran: the next command's reply is discarded.
     Skip,
-    /// Set while executing the command after SKIP; becomes On afterwards.
+    /// Set while executing the command after SKIP. A CLIENT REPLY SKIP run in
+    /// this state sets `Skip` again, so it skips the command after it too.
     SkipThis,
 }
 

@@ -155,7 +155,8 @@ fn call(
     argv: &[Bytes],
 ) {
     let reply_start = client.reply.len();
-    if client.reply_mode == ReplyMode::Skip {
+    let skipping = client.reply_mode == ReplyMode::Skip;
+    if skipping {
         client.reply_mode = ReplyMode::SkipThis;
     }
     client.last_command = spec.name;
@@ -195,6 +196,8 @@ fn call(
             client.reply.truncate(reply_start);
             client.reply_mode = ReplyMode::On;
         }
+        // A CLIENT REPLY SKIP that was itself skipped still skips the next one.
+        ReplyMode::Skip if skipping => client.reply.truncate(reply_start),
         _ => {}
     }
     after_call(server, client, spec, argv, duration_us);

@@ -60,7 +60,14 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
 /// redis-server), on a free port, in a scratch directory. Panics if it does not
 /// accept connections within 10 s.
 pub fn start_server(args: &[&str]) -> ServerGuard {
-    start_server_on(free_port(), args)
+    // Another test may grab the same free port between our probe and the
+    // server's bind: then our server exits, and we try another port.
+    for _ in 0..10 {
+        if let Some(guard) = try_start_server_on(free_port(), args) {
+            return guard;
+        }
+    }
+    panic!("redrill-server could not bind a free port in 10 tries");
 }
 
 /// Starts the server from a config file holding `contents` plus `args`.
@@ -70,12 +77,17 @@ pub fn start_server_with_config(contents: &str, args: &[&str]) -> ServerGuard {
     std::fs::write(&path, contents).expect("write config");
     let mut all = vec![path.to_str().expect("utf-8 path")];
     all.extend_from_slice(args);
-    start_server_on(free_port(), &all)
+    start_server(&all)
 }
 
-/// Starts the server on a given port (used when the config file names the port:
-/// pass that port here and it is not overridden... it is: `--port` is appended).
+/// Starts the server on `port` (`--port` is appended after `args`, so it wins
+/// over a config file's port). Panics if it does not come up.
 pub fn start_server_on(port: u16, args: &[&str]) -> ServerGuard {
+    try_start_server_on(port, args).unwrap_or_else(|| panic!("redrill-server could not bind port {port}"))
+}
+
+/// Starts the server on `port`; None when it exits because the port is taken.
+fn try_start_server_on(port: u16, args: &[&str]) -> Option<ServerGuard> {
     let dir = scratch_dir("srv");
     let log = std::fs::File::create(dir.join("server.log")).expect("log file");
     let log2 = log.try_clone().expect("clone log");
@@ -102,19 +114,27 @@ pub fn start_server_on(port: u16, args: &[&str]) -> ServerGuard {
         dir,
         password,
     };
+    // Ready means *our* process logged it is listening: a bare connect could
+    // reach another test's server that won a race for the same port.
+    let mut exited = None;
     let up = wait_until(Duration::from_secs(10), || {
         if let Some(child) = guard.child.as_mut() {
             if let Ok(Some(status)) = child.try_wait() {
-                panic!(
-                    "redrill-server exited early ({status}); log:\n{}",
-                    guard.log()
-                );
+                exited = Some(status);
+                return true;
             }
         }
-        TcpStream::connect(("127.0.0.1", port)).is_ok()
+        guard.log().contains("Ready to accept connections")
     });
+    if let Some(status) = exited {
+        let log = guard.log();
+        if log.contains("Address already in use") {
+            return None;
+        }
+        panic!("redrill-server exited early ({status}); log:\n{log}");
+    }
     assert!(up, "redrill-server did not start; log:\n{}", guard.log());
-    guard
+    Some(guard)
 }
 
 impl ServerGuard {

@@ -272,4 +272,44 @@ pub const CASES: &[Case] = &[
         name: "shutdown errors",
         cmds: &["SHUTDOWN FOO", "SHUTDOWN ABORT", "SHUTDOWN NOW FOO"],
     },
+    Case {
+        name: "substr is getrange's old name",
+        cmds: &["SET k \"Hello World\"", "SUBSTR k 0 2"],
+    },
+    // Redis applies SETNAME (and AUTH) as it parses, before meeting the bad option.
+    Case {
+        name: "hello setname before a syntax error",
+        cmds: &["HELLO 2 SETNAME n3 FOO", "CLIENT GETNAME"],
+    },
+    // The second SKIP is itself skipped, and still skips the command after it.
+    Case {
+        name: "client reply skip twice",
+        cmds: &[
+            "@none CLIENT REPLY SKIP",
+            "@none CLIENT REPLY SKIP",
+            "@none PING x",
+            "PING",
+        ],
+    },
+    Case {
+        name: "client list id 0 and client pause mode",
+        cmds: &["CLIENT LIST ID 0", "CLIENT PAUSE 0 FOO"],
+    },
+    Case {
+        name: "debug log and error",
+        cmds: &[
+            "DEBUG LOG hello",
+            "DEBUG ERROR \"some error\"",
+            "DEBUG ERROR \"ERR x\"",
+        ],
+    },
+    // Must stay last: redrill shuts down instead of refusing the conflicting flags.
+    Case {
+        name: "shutdown nosave save",
+        cmds: &["SHUTDOWN NOSAVE SAVE"],
+    },
+    Case {
+        name: "client kill user",
+        cmds: &["CLIENT KILL USER nosuchuser", "CLIENT KILL USER default SKIPME yes"],
+    },
 ];

@@ -38,7 +38,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
 ];
 
 /// This family's slice of the command table.
-pub const COMMANDS: &[CommandSpec] = &[CommandSpec::new("client", -2, Flags::SKIP_SLOWLOG, help)
+pub const COMMANDS: &[CommandSpec] = &[CommandSpec::new("client", -2, Flags::NONE, help)
     .doc("connection", "2.4.0", "Depends on subcommand.", "A container for client connection commands")
     .subs(SUBCOMMANDS)];
 
@@ -128,8 +128,8 @@ fn list(ctx: &mut Ctx, args: &[Bytes]) {
         let mut parsed = Vec::new();
         for a in &args[3..] {
             match parse_i64(a) {
-                Some(id) if id > 0 => parsed.push(id as u64),
-                _ => return ctx.reply().error("ERR Invalid client ID"),
+                Some(id) => parsed.extend(u64::try_from(id).ok()),
+                None => return ctx.reply().error("ERR Invalid client ID"),
             }
         }
         ids = Some(parsed);
@@ -205,7 +205,12 @@ fn parse_kill_filter(args: &[Bytes]) -> Result<KillFilter, String> {
                     return Err(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(value)));
                 }
             },
-            "user" => f.user = Some(value.to_vec()),
+            "user" => {
+                if value.as_ref() != b"default" {
+                    return Err(format!("ERR No such user '{}'", String::from_utf8_lossy(value)));
+                }
+                f.user = Some(value.to_vec());
+            }
             "skipme" => {
                 if eq_ignore_case(value, "yes") {
                     f.skipme = true;
@@ -313,7 +318,7 @@ fn reply_mode(ctx: &mut Ctx, args: &[Bytes]) {
     } else if eq_ignore_case(&args[2], "off") {
         ctx.client.reply_mode = ReplyMode::Off;
     } else if eq_ignore_case(&args[2], "skip") {
-        if ctx.client.reply_mode == ReplyMode::On {
+        if ctx.client.reply_mode != ReplyMode::Off {
             ctx.client.reply_mode = ReplyMode::Skip;
         }
     } else {
@@ -331,6 +336,9 @@ fn pause(ctx: &mut Ctx, args: &[Bytes]) {
         None => PauseKind::All,
         Some(a) if args.len() == 4 && eq_ignore_case(a, "write") => PauseKind::Write,
         Some(a) if args.len() == 4 && eq_ignore_case(a, "all") => PauseKind::All,
+        Some(_) if args.len() == 4 => {
+            return ctx.reply().error("ERR CLIENT PAUSE mode must be WRITE or ALL")
+        }
         Some(_) => return ctx.reply().error(errors::SYNTAX),
     };
     let until = ctx.now_ms().saturating_add(timeout_ms);

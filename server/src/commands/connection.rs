@@ -20,7 +20,7 @@ const F_CONN: Flags = Flags::NOSCRIPT
 pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("ping", -1, Flags::FAST, ping)
         .doc("connection", "1.0.0", "O(1)", "Ping the server"),
-    CommandSpec::new("echo", 2, Flags::FAST, echo).doc("connection", "1.0.0", "O(1)", "Echo the given string"),
+    CommandSpec::new("echo", 2, Flags::LOADING.with(Flags::STALE).with(Flags::FAST), echo).doc("connection", "1.0.0", "O(1)", "Echo the given string"),
     CommandSpec::new("auth", -2, F_CONN.with(Flags::NO_AUTH), auth)
         .doc("connection", "1.0.0", "O(N) where N is the number of passwords defined for the user", "Authenticate to the server"),
     CommandSpec::new("hello", -1, F_CONN.with(Flags::NO_AUTH), hello)
@@ -80,36 +80,30 @@ fn hello(ctx: &mut Ctx, args: &[Bytes]) {
             Some(_) => return ctx.reply().error("NOPROTO unsupported protocol version"),
         }
     }
-    let mut auth: Option<(&Bytes, &Bytes)> = None;
-    let mut setname: Option<&Bytes> = None;
+    // Options take effect as they are parsed, as in Redis: a later syntax error
+    // leaves an earlier AUTH or SETNAME applied.
     let mut i = 2;
     while i < args.len() {
         let more = args.len() - i - 1;
         if eq_ignore_case(&args[i], "auth") && more >= 2 {
-            auth = Some((&args[i + 1], &args[i + 2]));
+            if !credentials_ok(ctx, &args[i + 1], &args[i + 2]) {
+                return ctx.reply().error("WRONGPASS invalid username-password pair or user is disabled.");
+            }
+            ctx.client.authenticated = true;
             i += 3;
         } else if eq_ignore_case(&args[i], "setname") && more >= 1 {
-            setname = Some(&args[i + 1]);
+            if let Err(e) = super::client::validate_name(&args[i + 1]) {
+                return ctx.reply().error(e);
+            }
+            ctx.client.name = (!args[i + 1].is_empty()).then(|| args[i + 1].clone());
             i += 2;
         } else {
             let opt = String::from_utf8_lossy(&args[i]).into_owned();
             return ctx.reply().error(&format!("ERR Syntax error in HELLO option '{opt}'"));
         }
     }
-    if let Some((user, password)) = auth {
-        if !credentials_ok(ctx, user, password) {
-            return ctx.reply().error("WRONGPASS invalid username-password pair or user is disabled.");
-        }
-        ctx.client.authenticated = true;
-    }
     if !ctx.client.authenticated {
         return ctx.reply().error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
-    }
-    if let Some(name) = setname {
-        if let Err(e) = super::client::validate_name(name) {
-            return ctx.reply().error(e);
-        }
-        ctx.client.name = (!name.is_empty()).then(|| name.clone());
     }
     ctx.client.proto = proto;
     let id = ctx.client.id as i64;

@@ -74,6 +74,19 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) {
         ctx.reply().simple(&storage::digest::to_hex(&digest));
     } else if eq_ignore_case(sub, "digest-value") {
         digest_value(ctx, &args[2..]);
+    } else if eq_ignore_case(sub, "log") && argc == 3 {
+        // Writes a line into the server log: drills use it to mark their steps.
+        let now = ctx.now_ms();
+        crate::log::line(
+            crate::config::LogLevel::Warning,
+            now,
+            &format!("DEBUG LOG: {}", String::from_utf8_lossy(&args[2])),
+        );
+        ctx.reply().ok();
+    } else if eq_ignore_case(sub, "error") && argc == 3 {
+        // Replies with the given text as an error, verbatim (test hook).
+        let text = String::from_utf8_lossy(&args[2]).into_owned();
+        ctx.reply().error(&text);
     } else {
         reply_subcommand_error(ctx, args);
     }

@@ -75,7 +75,12 @@ fn shutdown(ctx: &mut Ctx, args: &[Bytes]) {
             return ctx.reply().error(errors::SYNTAX);
         }
     }
-    if args[1..].iter().any(|a| eq_ignore_case(a, "abort")) {
+    let has = |name: &str| args[1..].iter().any(|a| eq_ignore_case(a, name));
+    // As Redis: SAVE with NOSAVE, or ABORT with anything else, is a syntax error.
+    if (has("save") && has("nosave")) || (has("abort") && args.len() > 2) {
+        return ctx.reply().error(errors::SYNTAX);
+    }
+    if has("abort") {
         // There is never a shutdown in progress to abort: it is synchronous.
         return ctx.reply().error("ERR No shutdown in progress.");
     }

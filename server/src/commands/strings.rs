@@ -48,6 +48,8 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("append", 3, W.with(D).with(F), append).keys(1, 1, 1).doc("string", "2.0.0", "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.", "Append a value to a key"),
     CommandSpec::new("strlen", 2, R.with(F), strlen).keys(1, 1, 1).doc("string", "2.2.0", "O(1)", "Get the length of the value stored in a key"),
     CommandSpec::new("getrange", 4, R, getrange).keys(1, 1, 1).doc("string", "2.4.0", "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.", "Get a substring of the string stored at a key"),
+    // SUBSTR is GETRANGE's deprecated old name; Redis 7.0 still answers it.
+    CommandSpec::new("substr", 4, R, getrange).keys(1, 1, 1).doc("string", "1.0.0", "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.", "Get a substring of the string stored at a key"),
     CommandSpec::new("setrange", 4, W.with(D), setrange).keys(1, 1, 1).doc("string", "2.2.0", "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.", "Overwrite part of a string at key starting at the specified offset"),
 ];
 

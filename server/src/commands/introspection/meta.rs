@@ -151,11 +151,11 @@ pub fn flag_names(flags: Flags) -> Vec<&'static str> {
 /// so they follow the command's own flags (Redis's RW/RO plus the usual action).
 pub fn key_flags(flags: Flags) -> &'static [&'static str] {
     if flags.has(Flags::WRITE) {
-        &["RW", "UPDATE"]
+        &["RW", "update"]
     } else if flags.has(Flags::READONLY) {
-        &["RO", "ACCESS"]
+        &["RO", "access"]
     } else {
-        &["RW", "ACCESS"]
+        &["RW", "access"]
     }
 }
 
