@@ -18,6 +18,7 @@
 //! - [`digest`]: DEBUG DIGEST and DIGEST-VALUE, bit-for-bit as Redis 7.0.
 //! - [`glob`]: `stringmatchlen`, the pattern matcher of KEYS, SCAN and CONFIG GET.
 //! - [`lru`]: the 24-bit LRU clock behind OBJECT IDLETIME (and, later, eviction).
+//! - [`intset`]: the sorted integer array behind small integer sets (`intset.c`).
 //! - [`types`]: lists, hashes, sets and sorted sets with their compact encodings.
 
 pub mod db;
@@ -26,7 +27,9 @@ pub mod digest;
 pub mod expire;
 pub mod glob;
 pub mod hash;
+pub mod intset;
 pub mod keyspace;
+pub mod listpack;
 pub mod lru;
 pub mod sds;
 pub mod types;

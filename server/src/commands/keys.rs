@@ -266,7 +266,7 @@ fn keys(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 
 /// `parseScanCursorOrReply`: strtoul rules (an optional sign, digits; "-1"
 /// wraps around; leading spaces and overflow are refused).
-fn parse_cursor(arg: &[u8]) -> Option<u64> {
+pub(crate) fn parse_cursor(arg: &[u8]) -> Option<u64> {
     if arg.first().is_some_and(u8::is_ascii_whitespace) {
         return None;
     }
