@@ -1,6 +1,0 @@
-//! Commands of the zsets family (to be written).
-
-use crate::command::CommandSpec;
-
-/// This family's slice of the command table.
-pub const COMMANDS: &[CommandSpec] = &[];
