@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use common::*;
 
-fn query<T: redis::FromRedisValue>(con: &mut redis::Connection, args: &[&str]) -> redis::RedisResult<T> {
+fn query<T: redis::FromRedisValue>(
+    con: &mut redis::Connection,
+    args: &[&str],
+) -> redis::RedisResult<T> {
     let mut cmd = redis::cmd(args[0]);
     for a in &args[1..] {
         cmd.arg(*a);
@@ -37,13 +40,42 @@ fn client_list_and_info_have_redis_fields() {
     let srv = start_server(&[]);
     let mut con = srv.connection();
     let line: String = query(&mut con, &["CLIENT", "INFO"]).unwrap();
-    let names: Vec<&str> = line.trim_end().split(' ').map(|kv| kv.split('=').next().unwrap()).collect();
+    let names: Vec<&str> = line
+        .trim_end()
+        .split(' ')
+        .map(|kv| kv.split('=').next().unwrap())
+        .collect();
     assert_eq!(
         names,
         [
-            "id", "addr", "laddr", "fd", "name", "age", "idle", "flags", "db", "sub", "psub", "ssub", "multi", "qbuf",
-            "qbuf-free", "argv-mem", "multi-mem", "rbs", "rbp", "obl", "oll", "omem", "tot-mem", "events", "cmd",
-            "user", "redir", "resp"
+            "id",
+            "addr",
+            "laddr",
+            "fd",
+            "name",
+            "age",
+            "idle",
+            "flags",
+            "db",
+            "sub",
+            "psub",
+            "ssub",
+            "multi",
+            "qbuf",
+            "qbuf-free",
+            "argv-mem",
+            "multi-mem",
+            "rbs",
+            "rbp",
+            "obl",
+            "oll",
+            "omem",
+            "tot-mem",
+            "events",
+            "cmd",
+            "user",
+            "redir",
+            "resp"
         ]
     );
     assert_eq!(field(&line, "cmd"), "client|info");
@@ -65,10 +97,19 @@ fn client_setname_getname() {
     let mut con = srv.connection();
     let none: Option<String> = query(&mut con, &["CLIENT", "GETNAME"]).unwrap();
     assert_eq!(none, None);
-    assert_eq!(query::<String>(&mut con, &["CLIENT", "SETNAME", "worker-1"]).unwrap(), "OK");
-    assert_eq!(query::<String>(&mut con, &["CLIENT", "GETNAME"]).unwrap(), "worker-1");
+    assert_eq!(
+        query::<String>(&mut con, &["CLIENT", "SETNAME", "worker-1"]).unwrap(),
+        "OK"
+    );
+    assert_eq!(
+        query::<String>(&mut con, &["CLIENT", "GETNAME"]).unwrap(),
+        "worker-1"
+    );
     let e = query::<String>(&mut con, &["CLIENT", "SETNAME", "a b"]).unwrap_err();
-    assert_eq!(err_text(e), "ERR Client names cannot contain spaces, newlines or special characters.");
+    assert_eq!(
+        err_text(e),
+        "ERR Client names cannot contain spaces, newlines or special characters."
+    );
     let line: String = query(&mut con, &["CLIENT", "INFO"]).unwrap();
     assert_eq!(field(&line, "name"), "worker-1");
 }
@@ -81,11 +122,18 @@ fn client_kill_by_every_filter() {
     assert_eq!(raw_exchange(&mut victim, b"PING\r\n", 7), b"+PONG\r\n");
     let list: String = query(&mut admin, &["CLIENT", "LIST"]).unwrap();
     let me: i64 = query(&mut admin, &["CLIENT", "ID"]).unwrap();
-    let victim_line = list.lines().find(|l| field(l, "id") != me.to_string()).unwrap().to_string();
+    let victim_line = list
+        .lines()
+        .find(|l| field(l, "id") != me.to_string())
+        .unwrap()
+        .to_string();
     let addr = field(&victim_line, "addr").to_string();
 
     // Old form by address.
-    assert_eq!(query::<String>(&mut admin, &["CLIENT", "KILL", &addr]).unwrap(), "OK");
+    assert_eq!(
+        query::<String>(&mut admin, &["CLIENT", "KILL", &addr]).unwrap(),
+        "OK"
+    );
     let mut b = [0u8; 16];
     assert!(matches!(victim.read(&mut b), Ok(0) | Err(_)));
     let e = query::<String>(&mut admin, &["CLIENT", "KILL", "1.2.3.4:5"]).unwrap_err();
@@ -105,7 +153,11 @@ fn client_kill_by_every_filter() {
         let list: String = query(&mut admin, &["CLIENT", "LIST"]).unwrap();
         list.lines().count() == 2
     }));
-    let n: i64 = query(&mut admin, &["CLIENT", "KILL", "LADDR", &laddr, "MAXAGE", "0"]).unwrap();
+    let n: i64 = query(
+        &mut admin,
+        &["CLIENT", "KILL", "LADDR", &laddr, "MAXAGE", "0"],
+    )
+    .unwrap();
     assert_eq!(n, 1);
     let e = query::<String>(&mut admin, &["CLIENT", "KILL", "ID", "x"]).unwrap_err();
     assert_eq!(err_text(e), "ERR client-id should be greater than 0");
@@ -140,7 +192,10 @@ fn client_pause_write_holds_writes_but_not_reads() {
     let mut admin = srv.connection();
     // Pause writes for far longer than the test runs: a read that returns at all
     // was not held, and a write must wait until UNPAUSE.
-    assert_eq!(query::<String>(&mut admin, &["CLIENT", "PAUSE", "60000", "WRITE"]).unwrap(), "OK");
+    assert_eq!(
+        query::<String>(&mut admin, &["CLIENT", "PAUSE", "60000", "WRITE"]).unwrap(),
+        "OK"
+    );
     let mut reader = srv.connection();
     let got: Option<String> = query(&mut reader, &["GET", "k"]).unwrap();
     assert_eq!(got, None);
@@ -149,7 +204,11 @@ fn client_pause_write_holds_writes_but_not_reads() {
     let writer = std::thread::spawn(move || {
         let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
         let mut con = client.get_connection().unwrap();
-        let reply = redis::cmd("SET").arg("k").arg("w").query::<String>(&mut con).unwrap();
+        let reply = redis::cmd("SET")
+            .arg("k")
+            .arg("w")
+            .query::<String>(&mut con)
+            .unwrap();
         tx.send(reply).unwrap();
     });
     assert!(
@@ -157,15 +216,24 @@ fn client_pause_write_holds_writes_but_not_reads() {
         "a write went through during CLIENT PAUSE WRITE"
     );
     let list: String = query(&mut admin, &["CLIENT", "LIST"]).unwrap();
-    assert!(list.contains("cmd=client|pause") || list.contains("cmd=client|list"), "{list}");
-    assert_eq!(query::<String>(&mut admin, &["CLIENT", "UNPAUSE"]).unwrap(), "OK");
+    assert!(
+        list.contains("cmd=client|pause") || list.contains("cmd=client|list"),
+        "{list}"
+    );
+    assert_eq!(
+        query::<String>(&mut admin, &["CLIENT", "UNPAUSE"]).unwrap(),
+        "OK"
+    );
     assert_eq!(rx.recv_timeout(Duration::from_secs(10)).unwrap(), "OK");
     writer.join().unwrap();
     let got: Option<String> = query(&mut reader, &["GET", "k"]).unwrap();
     assert_eq!(got.as_deref(), Some("w"));
     let e = query::<String>(&mut admin, &["CLIENT", "PAUSE", "abc"]).unwrap_err();
     assert_eq!(err_text(e), "ERR timeout is not an integer or out of range");
-    assert_eq!(query::<String>(&mut admin, &["CLIENT", "NO-EVICT", "on"]).unwrap(), "OK");
+    assert_eq!(
+        query::<String>(&mut admin, &["CLIENT", "NO-EVICT", "on"]).unwrap(),
+        "OK"
+    );
     let line: String = query(&mut admin, &["CLIENT", "INFO"]).unwrap();
     assert_eq!(field(&line, "flags"), "e");
 }
@@ -181,7 +249,10 @@ fn monitor_streams_commands() {
     let mut line = String::new();
     reader.read_line(&mut line).unwrap();
     assert!(line.starts_with('+'), "{line}");
-    assert!(line.ends_with("\"SET\" \"key\" \"va\\\"l\\n\"\r\n"), "{line}");
+    assert!(
+        line.ends_with("\"SET\" \"key\" \"va\\\"l\\n\"\r\n"),
+        "{line}"
+    );
     assert!(line.contains("[0 127.0.0.1:"), "{line}");
     let list: String = query(&mut con, &["CLIENT", "LIST"]).unwrap();
     assert!(list.lines().any(|l| field(l, "flags") == "O"), "{list}");
@@ -193,7 +264,16 @@ fn info_sections_and_time() {
     let srv = start_server(&[]);
     let mut con = srv.connection();
     let info: String = query(&mut con, &["INFO"]).unwrap();
-    for section in ["# Server", "# Clients", "# Memory", "# Persistence", "# Stats", "# Replication", "# CPU", "# Keyspace"] {
+    for section in [
+        "# Server",
+        "# Clients",
+        "# Memory",
+        "# Persistence",
+        "# Stats",
+        "# Replication",
+        "# CPU",
+        "# Keyspace",
+    ] {
         assert!(info.contains(section), "missing {section}");
     }
     assert!(!info.contains("# Commandstats"));
@@ -235,17 +315,28 @@ fn info_sections_and_time() {
 fn function_and_script_resets_answer_like_empty_redis() {
     let srv = start_server(&[]);
     let mut con = srv.connection();
-    assert_eq!(query::<String>(&mut con, &["FUNCTION", "FLUSH"]).unwrap(), "OK");
-    assert_eq!(query::<String>(&mut con, &["FUNCTION", "FLUSH", "ASYNC"]).unwrap(), "OK");
+    assert_eq!(
+        query::<String>(&mut con, &["FUNCTION", "FLUSH"]).unwrap(),
+        "OK"
+    );
+    assert_eq!(
+        query::<String>(&mut con, &["FUNCTION", "FLUSH", "ASYNC"]).unwrap(),
+        "OK"
+    );
     let list: Vec<String> = query(&mut con, &["FUNCTION", "LIST"]).unwrap();
     assert!(list.is_empty());
-    assert_eq!(query::<String>(&mut con, &["SCRIPT", "FLUSH"]).unwrap(), "OK");
+    assert_eq!(
+        query::<String>(&mut con, &["SCRIPT", "FLUSH"]).unwrap(),
+        "OK"
+    );
 }
 
 #[test]
 fn redis_cli_works_against_redrill() {
     let srv = start_server(&[]);
-    let Some((out, _, ok)) = redis_cli(srv.port(), &["PING"]) else { return };
+    let Some((out, _, ok)) = redis_cli(srv.port(), &["PING"]) else {
+        return;
+    };
     assert!(ok);
     assert_eq!(out.trim(), "PONG");
     let (out, _, _) = redis_cli(srv.port(), &["SET", "greeting", "hello world"]).unwrap();
@@ -261,15 +352,40 @@ fn redis_cli_works_against_redrill() {
 #[test]
 fn redis_benchmark_runs_against_redrill() {
     let srv = start_server(&[]);
-    let Some(bench) = tool("redis-benchmark") else { return };
+    let Some(bench) = tool("redis-benchmark") else {
+        return;
+    };
     let out = std::process::Command::new(bench)
-        .args(["-h", "127.0.0.1", "-p", &srv.port().to_string(), "-q", "--csv", "-n", "2000", "-c", "5", "-P", "4"])
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &srv.port().to_string(),
+            "-q",
+            "--csv",
+            "-n",
+            "2000",
+            "-c",
+            "5",
+            "-P",
+            "4",
+        ])
         .args(["-t", "ping,set,get,incr,mset"])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
-    for test in ["PING_INLINE", "PING_MBULK", "SET", "GET", "INCR", "MSET (10 keys)"] {
-        assert!(text.contains(&format!("\"{test}\"")), "{test} missing in {text}");
+    for test in [
+        "PING_INLINE",
+        "PING_MBULK",
+        "SET",
+        "GET",
+        "INCR",
+        "MSET (10 keys)",
+    ] {
+        assert!(
+            text.contains(&format!("\"{test}\"")),
+            "{test} missing in {text}"
+        );
     }
 }

@@ -10,7 +10,10 @@ use std::time::Duration;
 
 use common::*;
 
-fn query<T: redis::FromRedisValue>(con: &mut redis::Connection, args: &[&str]) -> redis::RedisResult<T> {
+fn query<T: redis::FromRedisValue>(
+    con: &mut redis::Connection,
+    args: &[&str],
+) -> redis::RedisResult<T> {
     let mut cmd = redis::cmd(args[0]);
     for a in &args[1..] {
         cmd.arg(*a);
@@ -35,13 +38,25 @@ fn ping_echo_and_unknown_commands() {
     assert_eq!(query::<String>(&mut con, &["PING", "hi"]).unwrap(), "hi");
     assert_eq!(query::<String>(&mut con, &["ECHO", "x y"]).unwrap(), "x y");
     let e = query::<String>(&mut con, &["PING", "a", "b"]).unwrap_err();
-    assert_eq!(err_text(e), "ERR wrong number of arguments for 'ping' command");
+    assert_eq!(
+        err_text(e),
+        "ERR wrong number of arguments for 'ping' command"
+    );
     let e = query::<String>(&mut con, &["NOSUCH", "a", "b"]).unwrap_err();
-    assert_eq!(err_text(e), "ERR unknown command 'NOSUCH', with args beginning with: 'a' 'b' ");
+    assert_eq!(
+        err_text(e),
+        "ERR unknown command 'NOSUCH', with args beginning with: 'a' 'b' "
+    );
     let e = query::<String>(&mut con, &["CLIENT", "nosuch"]).unwrap_err();
-    assert_eq!(err_text(e), "ERR unknown subcommand 'nosuch'. Try CLIENT HELP.");
+    assert_eq!(
+        err_text(e),
+        "ERR unknown subcommand 'nosuch'. Try CLIENT HELP."
+    );
     let e = query::<String>(&mut con, &["CLIENT", "SETNAME"]).unwrap_err();
-    assert_eq!(err_text(e), "ERR wrong number of arguments for 'client|setname' command");
+    assert_eq!(
+        err_text(e),
+        "ERR wrong number of arguments for 'client|setname' command"
+    );
 }
 
 #[test]
@@ -49,7 +64,10 @@ fn inline_commands_and_pipelines_over_raw_tcp() {
     let srv = start_server(&[]);
     let mut s = srv.raw();
     assert_eq!(raw_exchange(&mut s, b"PING\r\n", 7), b"+PONG\r\n");
-    assert_eq!(raw_exchange(&mut s, b"ECHO hello\n", 11), b"$5\r\nhello\r\n");
+    assert_eq!(
+        raw_exchange(&mut s, b"ECHO hello\n", 11),
+        b"$5\r\nhello\r\n"
+    );
     // Empty lines are skipped, as in Redis.
     assert_eq!(raw_exchange(&mut s, b"\r\n\r\nPING\r\n", 7), b"+PONG\r\n");
     let mut pipeline = Vec::new();
@@ -72,11 +90,26 @@ fn inline_commands_and_pipelines_over_raw_tcp() {
 fn protocol_errors_reply_then_close() {
     let srv = start_server(&[]);
     for (request, expected) in [
-        (&b"*abc\r\n"[..], &b"-ERR Protocol error: invalid multibulk length\r\n"[..]),
-        (b"*1\r\n+PING\r\n", b"-ERR Protocol error: expected '$', got '+'\r\n"),
-        (b"*1\r\n$-5\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
-        (b"*1\r\n$999999999999\r\n", b"-ERR Protocol error: invalid bulk length\r\n"),
-        (b"SET \"a b\r\n", b"-ERR Protocol error: unbalanced quotes in request\r\n"),
+        (
+            &b"*abc\r\n"[..],
+            &b"-ERR Protocol error: invalid multibulk length\r\n"[..],
+        ),
+        (
+            b"*1\r\n+PING\r\n",
+            b"-ERR Protocol error: expected '$', got '+'\r\n",
+        ),
+        (
+            b"*1\r\n$-5\r\n",
+            b"-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (
+            b"*1\r\n$999999999999\r\n",
+            b"-ERR Protocol error: invalid bulk length\r\n",
+        ),
+        (
+            b"SET \"a b\r\n",
+            b"-ERR Protocol error: unbalanced quotes in request\r\n",
+        ),
     ] {
         let mut s = srv.raw();
         let got = raw_exchange(&mut s, request, usize::MAX);
@@ -97,7 +130,10 @@ fn auth_and_hello() {
     let mut srv = start_server(&["--requirepass", "s3cret"]);
     let mut s = srv.raw();
     let noauth = b"-NOAUTH Authentication required.\r\n";
-    assert_eq!(raw_exchange(&mut s, b"PING\r\n", noauth.len()), noauth.to_vec());
+    assert_eq!(
+        raw_exchange(&mut s, b"PING\r\n", noauth.len()),
+        noauth.to_vec()
+    );
     let wrongpass = b"-WRONGPASS invalid username-password pair or user is disabled.\r\n";
     let got = raw_exchange(&mut s, b"AUTH wrong\r\n", wrongpass.len());
     assert_eq!(got, wrongpass.to_vec());
@@ -106,7 +142,10 @@ fn auth_and_hello() {
     // HELLO 3 with AUTH on a fresh connection answers a RESP3 map.
     let mut s = srv.raw();
     let got = raw_exchange(&mut s, b"HELLO 3 AUTH default s3cret SETNAME me\r\n", 20);
-    assert!(got.starts_with(b"%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n"), "{got:?}");
+    assert!(
+        got.starts_with(b"%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n"),
+        "{got:?}"
+    );
     let mut s = srv.raw();
     let noproto = b"-NOPROTO unsupported protocol version\r\n";
     assert_eq!(raw_exchange(&mut s, b"HELLO 4\r\n", noproto.len()), noproto);
@@ -149,7 +188,8 @@ fn idle_clients_are_closed_by_timeout_but_pinging_ones_stay() {
     let mut closed = false;
     let done = wait_until(Duration::from_secs(10), || {
         let _: String = query(&mut busy, &["PING"]).unwrap();
-        idle.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+        idle.set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
         let mut b = [0u8; 1];
         if let Ok(0) = idle.read(&mut b) {
             closed = true;
@@ -197,9 +237,15 @@ fn start_up_and_sigterm_log_like_redis() {
     assert!(log.contains(&format!("PID: {}", srv.pid())), "{log}");
     assert_eq!(srv.terminate(), Some(0));
     let log = srv.log();
-    assert!(log.contains("Received SIGTERM scheduling shutdown..."), "{log}");
+    assert!(
+        log.contains("Received SIGTERM scheduling shutdown..."),
+        "{log}"
+    );
     assert!(log.contains("User requested shutdown..."), "{log}");
-    assert!(log.contains("Redis is now ready to exit, bye bye..."), "{log}");
+    assert!(
+        log.contains("Redis is now ready to exit, bye bye..."),
+        "{log}"
+    );
 }
 
 #[test]
@@ -221,7 +267,10 @@ fn busy_port_fails_like_redis() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains(&format!("Failed listening on port {port} (TCP), aborting.")), "{text}");
+    assert!(
+        text.contains(&format!("Failed listening on port {port} (TCP), aborting.")),
+        "{text}"
+    );
     assert!(text.contains("Address already in use"), "{text}");
 }
 
@@ -230,22 +279,40 @@ fn bad_config_file_fails_with_redis_message() {
     let dir = scratch_dir("badconf");
     let path = dir.join("redis.conf");
     std::fs::write(&path, "port 6379\nnosuchdirective yes\n").unwrap();
-    let out = std::process::Command::new(SERVER_BIN).arg(&path).output().unwrap();
+    let out = std::process::Command::new(SERVER_BIN)
+        .arg(&path)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stderr);
-    assert!(text.contains("*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***"), "{text}");
+    assert!(
+        text.contains("*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***"),
+        "{text}"
+    );
     assert!(text.contains("at line 2"), "{text}");
     assert!(text.contains(">>> 'nosuchdirective yes'"), "{text}");
-    assert!(text.contains("Bad directive or wrong number of arguments"), "{text}");
+    assert!(
+        text.contains("Bad directive or wrong number of arguments"),
+        "{text}"
+    );
 }
 
 /// Connects to the server from 127.0.0.2, which is not "local" to Redis.
 fn connect_from_127_0_0_2(port: u16) -> std::net::TcpStream {
     let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    sock.bind(&"127.0.0.2:0".parse::<std::net::SocketAddr>().unwrap().into()).unwrap();
-    sock.connect(&std::net::SocketAddr::from(([127, 0, 0, 1], port)).into()).unwrap();
+    sock.bind(
+        &"127.0.0.2:0"
+            .parse::<std::net::SocketAddr>()
+            .unwrap()
+            .into(),
+    )
+    .unwrap();
+    sock.connect(&std::net::SocketAddr::from(([127, 0, 0, 1], port)).into())
+        .unwrap();
     let stream: std::net::TcpStream = sock.into();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     stream
 }
 
@@ -254,7 +321,10 @@ fn protected_mode_refuses_remote_peers_without_password() {
     let srv = start_server(&[]);
     let mut remote = connect_from_127_0_0_2(srv.port());
     let got = raw_exchange(&mut remote, b"PING\r\n", usize::MAX);
-    assert!(got.starts_with(b"-DENIED Redis is running in protected mode"), "{got:?}");
+    assert!(
+        got.starts_with(b"-DENIED Redis is running in protected mode"),
+        "{got:?}"
+    );
     // With a password, or protected mode off, remote peers are served.
     let srv = start_server(&["--protected-mode", "no"]);
     let mut remote = connect_from_127_0_0_2(srv.port());

@@ -65,7 +65,12 @@ pub fn block(ctx: &mut Ctx, args: &[Bytes], keys: &[Bytes], timeout_ms: u64) {
     let db = ctx.client.db;
     let deadline_ms = (timeout_ms > 0).then(|| ctx.now_ms().saturating_add(timeout_ms as i64));
     for key in keys {
-        let queue = ctx.server.blocking.waiting.entry((db, key.clone())).or_default();
+        let queue = ctx
+            .server
+            .blocking
+            .waiting
+            .entry((db, key.clone()))
+            .or_default();
         if !queue.contains(&id) {
             queue.push_back(id);
         }
@@ -96,7 +101,9 @@ pub fn parse_timeout(arg: &[u8]) -> Result<u64, &'static str> {
 
 /// Removes `client` from the waiting lists (unblocked, timed out, or gone).
 pub fn unblock(server: &mut Server, client: &mut Client) {
-    let Some(blocked) = client.blocked.take() else { return };
+    let Some(blocked) = client.blocked.take() else {
+        return;
+    };
     for key in blocked.keys {
         let slot = (blocked.db, key);
         if let Some(queue) = server.blocking.waiting.get_mut(&slot) {
@@ -112,7 +119,9 @@ pub fn unblock(server: &mut Server, client: &mut Client) {
 /// Times the client out if its deadline passed: null array reply, unblocked.
 /// Returns true when the client is (still) blocked afterwards.
 pub fn check_timeout(server: &mut Server, client: &mut Client, now_ms: i64) -> bool {
-    let Some(blocked) = client.blocked.as_ref() else { return false };
+    let Some(blocked) = client.blocked.as_ref() else {
+        return false;
+    };
     if blocked.deadline_ms.is_some_and(|d| now_ms >= d) {
         unblock(server, client);
         let proto = client.proto;
@@ -146,7 +155,12 @@ fn serve_one_round(server: &mut Server, current: u64) -> bool {
         .collect();
     let mut served_any = false;
     for slot in ready {
-        let waiters: Vec<u64> = server.blocking.waiting.get(&slot).map(|q| q.iter().copied().collect()).unwrap_or_default();
+        let waiters: Vec<u64> = server
+            .blocking
+            .waiting
+            .get(&slot)
+            .map(|q| q.iter().copied().collect())
+            .unwrap_or_default();
         for id in waiters {
             if id == current || !server.keyspace.db_mut(slot.0).exists(&slot.1, now) {
                 continue;
@@ -161,16 +175,26 @@ fn serve_one_round(server: &mut Server, current: u64) -> bool {
 
 /// Re-runs a blocked client's command; true when it was served (not blocked again).
 fn rerun(server: &mut Server, id: u64) -> bool {
-    let Some(rc) = server.clients.get(&id).cloned() else { return false };
-    let Ok(mut client) = rc.try_borrow_mut() else { return false };
-    let Some(argv) = client.blocked.as_ref().map(|b| b.argv.clone()) else { return false };
+    let Some(rc) = server.clients.get(&id).cloned() else {
+        return false;
+    };
+    let Ok(mut client) = rc.try_borrow_mut() else {
+        return false;
+    };
+    let Some(argv) = client.blocked.as_ref().map(|b| b.argv.clone()) else {
+        return false;
+    };
     let saved_db = client.db;
     if let Some(b) = client.blocked.as_ref() {
         client.db = b.db;
     }
     server.blocking.reprocessing = Some((id, false));
     crate::dispatch::process(server, &mut client, &argv);
-    let blocked_again = server.blocking.reprocessing.take().is_some_and(|(_, again)| again);
+    let blocked_again = server
+        .blocking
+        .reprocessing
+        .take()
+        .is_some_and(|(_, again)| again);
     client.db = saved_db;
     if blocked_again {
         return false;
@@ -190,7 +214,13 @@ mod tests {
         assert_eq!(parse_timeout(b"1.5"), Ok(1500));
         assert_eq!(parse_timeout(b"0.001"), Ok(1));
         assert_eq!(parse_timeout(b"-1"), Err("ERR timeout is negative"));
-        assert_eq!(parse_timeout(b"abc"), Err("ERR timeout is not a float or out of range"));
-        assert_eq!(parse_timeout(b"inf"), Err("ERR timeout is not a float or out of range"));
+        assert_eq!(
+            parse_timeout(b"abc"),
+            Err("ERR timeout is not a float or out of range")
+        );
+        assert_eq!(
+            parse_timeout(b"inf"),
+            Err("ERR timeout is not a float or out of range")
+        );
     }
 }

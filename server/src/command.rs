@@ -134,7 +134,12 @@ pub struct CommandSpec {
 
 impl CommandSpec {
     /// A row with the common defaults; chain the `with_*` builders for the rest.
-    pub const fn new(name: &'static str, arity: i32, flags: Flags, handler: Handler) -> CommandSpec {
+    pub const fn new(
+        name: &'static str,
+        arity: i32,
+        flags: Flags,
+        handler: Handler,
+    ) -> CommandSpec {
         CommandSpec {
             name,
             arity,
@@ -412,7 +417,8 @@ impl CommandTable {
             return false;
         };
         if !new.is_empty() {
-            self.by_name.insert(new.to_ascii_lowercase().into_bytes(), spec);
+            self.by_name
+                .insert(new.to_ascii_lowercase().into_bytes(), spec);
         }
         true
     }

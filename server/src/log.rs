@@ -85,7 +85,10 @@ pub fn line(level: LogLevel, unix_ms: i64, message: &str) {
 /// (`pid:signal-handler (unixtime) message`).
 pub fn signal_line(unix_s: i64, message: &str) {
     let mut sink = SINK.lock().unwrap_or_else(|e| e.into_inner());
-    let text = format!("{}:signal-handler ({unix_s}) {message}\n", std::process::id());
+    let text = format!(
+        "{}:signal-handler ({unix_s}) {message}\n",
+        std::process::id()
+    );
     write_out(&mut sink, &text);
 }
 

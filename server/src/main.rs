@@ -46,7 +46,10 @@ fn main() -> ExitCode {
         seed: os_seed(),
         warnings: loaded.warnings,
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("Can't start the event loop: {e}");

@@ -310,6 +310,9 @@ pub const CASES: &[Case] = &[
     },
     Case {
         name: "client kill user",
-        cmds: &["CLIENT KILL USER nosuchuser", "CLIENT KILL USER default SKIPME yes"],
+        cmds: &[
+            "CLIENT KILL USER nosuchuser",
+            "CLIENT KILL USER default SKIPME yes",
+        ],
     },
 ];

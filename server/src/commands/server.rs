@@ -8,19 +8,41 @@
 use bytes::Bytes;
 
 use crate::client::ClientKind;
-use crate::command::{errors, eq_ignore_case, CommandSpec, Ctx, Flags};
+use crate::command::{eq_ignore_case, errors, CommandSpec, Ctx, Flags};
 
-const F_ADMIN: Flags = Flags::ADMIN.with(Flags::NOSCRIPT).with(Flags::LOADING).with(Flags::STALE);
+const F_ADMIN: Flags = Flags::ADMIN
+    .with(Flags::NOSCRIPT)
+    .with(Flags::LOADING)
+    .with(Flags::STALE);
 
 const FUNCTION_SUBS: &[CommandSpec] = &[
-    CommandSpec::new("flush", -2, Flags::WRITE.with(Flags::NOSCRIPT), function_flush)
-        .doc("scripting", "7.0.0", "O(N) where N is the number of functions deleted", "Deleting all functions"),
-    CommandSpec::new("list", -2, Flags::NOSCRIPT, function_list)
-        .doc("scripting", "7.0.0", "O(N) where N is the number of functions", "List information about all the functions"),
+    CommandSpec::new(
+        "flush",
+        -2,
+        Flags::WRITE.with(Flags::NOSCRIPT),
+        function_flush,
+    )
+    .doc(
+        "scripting",
+        "7.0.0",
+        "O(N) where N is the number of functions deleted",
+        "Deleting all functions",
+    ),
+    CommandSpec::new("list", -2, Flags::NOSCRIPT, function_list).doc(
+        "scripting",
+        "7.0.0",
+        "O(N) where N is the number of functions",
+        "List information about all the functions",
+    ),
 ];
 
 const SCRIPT_SUBS: &[CommandSpec] = &[CommandSpec::new("flush", -2, Flags::NOSCRIPT, script_flush)
-    .doc("scripting", "2.6.0", "O(N) with N being the number of scripts in cache", "Remove all the scripts from the script cache.")];
+    .doc(
+        "scripting",
+        "2.6.0",
+        "O(N) with N being the number of scripts in cache",
+        "Remove all the scripts from the script cache.",
+    )];
 
 /// This family's slice of the command table.
 pub const COMMANDS: &[CommandSpec] = &[
@@ -116,8 +138,13 @@ fn lastsave(ctx: &mut Ctx, _args: &[Bytes]) {
 fn function_flush(ctx: &mut Ctx, args: &[Bytes]) {
     match args.get(2) {
         None => {}
-        Some(m) if args.len() == 3 && (eq_ignore_case(m, "async") || eq_ignore_case(m, "sync")) => {}
-        Some(_) => return ctx.reply().error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option"),
+        Some(m) if args.len() == 3 && (eq_ignore_case(m, "async") || eq_ignore_case(m, "sync")) => {
+        }
+        Some(_) => {
+            return ctx
+                .reply()
+                .error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
+        }
     }
     ctx.reply().ok();
 }
@@ -130,7 +157,9 @@ fn function_list(ctx: &mut Ctx, args: &[Bytes]) {
         } else if eq_ignore_case(&args[i], "libraryname") && i + 1 < args.len() {
             i += 2;
         } else {
-            return ctx.reply().error("ERR Unknown argument or mismatch arguments");
+            return ctx
+                .reply()
+                .error("ERR Unknown argument or mismatch arguments");
         }
     }
     ctx.reply().array(0);
@@ -139,8 +168,13 @@ fn function_list(ctx: &mut Ctx, args: &[Bytes]) {
 fn script_flush(ctx: &mut Ctx, args: &[Bytes]) {
     match args.get(2) {
         None => {}
-        Some(m) if args.len() == 3 && (eq_ignore_case(m, "async") || eq_ignore_case(m, "sync")) => {}
-        Some(_) => return ctx.reply().error("ERR SCRIPT FLUSH only support SYNC|ASYNC option"),
+        Some(m) if args.len() == 3 && (eq_ignore_case(m, "async") || eq_ignore_case(m, "sync")) => {
+        }
+        Some(_) => {
+            return ctx
+                .reply()
+                .error("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
+        }
     }
     ctx.reply().ok();
 }
