@@ -8,7 +8,6 @@
 use crate::db::{Db, Detached, Lookup};
 use crate::expire::ExpireState;
 use crate::hash::HashKey;
-use crate::lru::lru_clock;
 use crate::sds::Sds;
 use crate::Rng;
 
@@ -42,6 +41,8 @@ pub enum CopyOutcome {
 pub struct Keyspace {
     dbs: Vec<Db>,
     pub(crate) expire_state: ExpireState,
+    /// The eviction pool, `next_db` and the log of evicted keys.
+    pub(crate) eviction: crate::evict::EvictionState,
 }
 
 impl Default for Keyspace {
@@ -63,9 +64,15 @@ impl Keyspace {
             k0: rng.next_u64(),
             k1: rng.next_u64(),
         };
+        let mut dbs: Vec<Db> = (0..databases).map(|_| Db::new(key)).collect();
+        for db in &mut dbs {
+            // Each database draws its LFU coin flips from its own stream.
+            db.access.rng = Rng::seeded(rng.next_u64());
+        }
         Keyspace {
-            dbs: (0..databases).map(|_| Db::new(key)).collect(),
+            dbs,
             expire_state: ExpireState::default(),
+            eviction: Default::default(),
         }
     }
 
@@ -155,10 +162,11 @@ impl Keyspace {
         if target.lookup_write(dst_key, now_ms).is_some() && !replace {
             return CopyOutcome::TargetExists;
         }
+        let lru = target.initial_access(now_ms);
         target.attach(Detached {
             key: Sds::new(dst_key),
             value,
-            lru: lru_clock(now_ms),
+            lru,
             expire_ms,
         });
         CopyOutcome::Copied

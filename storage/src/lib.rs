@@ -15,15 +15,17 @@
 //! - [`db`]: one database, the main dict plus the `expires` dict.
 //! - [`keyspace`]: all databases, cross-db operations, the expired-key log.
 //! - [`expire`]: the active expiry cycle (`activeExpireCycle`).
+//! - [`evict`]: LFU access counters and the eviction pool (`evict.c`).
 //! - [`digest`]: DEBUG DIGEST and DIGEST-VALUE, bit-for-bit as Redis 7.0.
 //! - [`glob`]: `stringmatchlen`, the pattern matcher of KEYS, SCAN and CONFIG GET.
-//! - [`lru`]: the 24-bit LRU clock behind OBJECT IDLETIME (and, later, eviction).
+//! - [`lru`]: the 24-bit LRU clock behind OBJECT IDLETIME and LRU eviction.
 //! - [`intset`]: the sorted integer array behind small integer sets (`intset.c`).
 //! - [`types`]: lists, hashes, sets and sorted sets with their compact encodings.
 
 pub mod db;
 pub mod dict;
 pub mod digest;
+pub mod evict;
 pub mod expire;
 pub mod glob;
 pub mod hash;

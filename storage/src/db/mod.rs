@@ -7,9 +7,10 @@
 //! Each such deletion is logged ([`Db::take_expired`]) so the server can count it
 //! (`expired_keys`) and propagate it as a DEL to replicas and the AOF.
 //!
-//! Access clocks: a lookup stores the current LRU clock in the entry unless the
-//! caller asks for [`Lookup::NoTouch`] (Redis's `LOOKUP_NOTOUCH`: TYPE, EXISTS,
-//! TTL, OBJECT), which is what OBJECT IDLETIME later measures.
+//! Access clocks: a lookup updates the entry's access word unless the caller asks
+//! for [`Lookup::NoTouch`] (Redis's `LOOKUP_NOTOUCH`: TYPE, EXISTS, TTL, OBJECT).
+//! The word is the LRU clock (what OBJECT IDLETIME measures) or, under an LFU
+//! policy, the decaying frequency counter of [`crate::evict`] (OBJECT FREQ).
 //!
 //! A key is expired when `now_ms > deadline` (Redis's `keyIsExpired`): a deadline
 //! equal to now is still alive.
@@ -17,6 +18,7 @@
 mod scan;
 
 use crate::dict::Dict;
+use crate::evict::AccessTracker;
 use crate::hash::HashKey;
 use crate::lru::{idle_ms, lru_clock};
 use crate::sds::Sds;
@@ -69,6 +71,8 @@ pub struct Db {
     expired: Vec<Sds>,
     /// Expired deletions not yet counted by the server.
     expired_uncounted: u64,
+    /// How lookups update access words (LRU clock or LFU counter).
+    pub(crate) access: AccessTracker,
 }
 
 impl Db {
@@ -81,6 +85,7 @@ impl Db {
             avg_ttl: 0,
             expired: Vec::new(),
             expired_uncounted: 0,
+            access: AccessTracker::default(),
         }
     }
 
@@ -137,7 +142,7 @@ impl Db {
         self.expire_if_needed(key, now_ms);
         let entry = self.dict.get_mut(key)?;
         if lookup == Lookup::Touch {
-            entry.set_lru(lru_clock(now_ms));
+            entry.set_lru(self.access.touch(entry.lru(), now_ms));
         }
         Some(entry.value())
     }
@@ -146,7 +151,7 @@ impl Db {
     pub fn lookup_write(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Value> {
         self.expire_if_needed(key, now_ms);
         let entry = self.dict.get_mut(key)?;
-        entry.set_lru(lru_clock(now_ms));
+        entry.set_lru(self.access.touch(entry.lru(), now_ms));
         Some(entry.value_mut())
     }
 
@@ -164,13 +169,17 @@ impl Db {
     /// expired key is deleted first, so KEEPTTL never revives a dead deadline.
     pub fn set(&mut self, key: &[u8], value: Value, now_ms: i64, keep_ttl: bool) {
         self.expire_if_needed(key, now_ms);
-        let lru = lru_clock(now_ms);
         match self.dict.get_mut(key) {
             Some(entry) => {
+                // Redis looks the key up for writing (a touch) and the new value
+                // inherits the word, so an LFU counter survives overwrites.
                 *entry.value_mut() = value;
-                entry.set_lru(lru);
+                entry.set_lru(self.access.touch(entry.lru(), now_ms));
             }
-            None => self.dict.insert_new(Sds::new(key), value, lru),
+            None => {
+                let word = self.access.mode.initial(now_ms);
+                self.dict.insert_new(Sds::new(key), value, word);
+            }
         }
         if !keep_ttl {
             self.expires.remove(key);
@@ -212,6 +221,26 @@ impl Db {
     pub fn idle_ms(&self, key: &[u8], now_ms: i64) -> Option<u64> {
         let entry = self.dict.get(key)?;
         Some(idle_ms(entry.lru(), lru_clock(now_ms)))
+    }
+
+    /// The key's LFU counter after decay (OBJECT FREQ), no touch; meaningful
+    /// only under an LFU access mode.
+    pub fn lfu_freq(&self, key: &[u8], now_ms: i64) -> Option<u8> {
+        let entry = self.dict.get(key)?;
+        let decay = match self.access.mode {
+            crate::evict::AccessMode::Lfu { decay_minutes, .. } => decay_minutes,
+            crate::evict::AccessMode::Lru => 1,
+        };
+        Some(crate::evict::lfu_decr_and_return(
+            entry.lru(),
+            now_ms,
+            decay,
+        ))
+    }
+
+    /// The access word a key created now gets (LRU clock or initial LFU word).
+    pub fn initial_access(&self, now_ms: i64) -> u32 {
+        self.access.mode.initial(now_ms)
     }
 
     /// The key's raw LRU/LFU word.
