@@ -127,6 +127,8 @@ pub struct Client {
     pub reply_mode: ReplyMode,
     /// CLIENT NO-EVICT.
     pub no_evict: bool,
+    /// When the output buffer was first seen over the soft limit (0: it is not).
+    pub obuf_soft_limit_since_ms: i64,
     /// Bytes read from the socket (INFO total_net_input_bytes per client: tot-net-in).
     pub net_input_bytes: u64,
     /// Bytes written to the socket (tot-net-out).
@@ -137,6 +139,10 @@ pub struct Client {
     pub blocked: Option<Box<crate::blocking::Blocked>>,
     /// True while EXEC runs this client's queued commands (nothing blocks then).
     pub in_exec: bool,
+    /// Channels, patterns and shard channels subscribed to (see `crate::pubsub`).
+    pub subscriptions: crate::pubsub::Subscriptions,
+    /// The open transaction after MULTI (see `crate::multi`).
+    pub multi: Option<crate::multi::MultiState>,
     /// Wakes the connection task when someone else wrote to `reply` or asked it to close.
     pub notify: Rc<Wakeup>,
 }
@@ -167,11 +173,14 @@ impl Client {
             close_asap: false,
             reply_mode: ReplyMode::On,
             no_evict: false,
+            obuf_soft_limit_since_ms: 0,
             net_input_bytes: 0,
             net_output_bytes: 0,
             commands_processed: 0,
             blocked: None,
             in_exec: false,
+            subscriptions: Default::default(),
+            multi: None,
             notify: Rc::new(Wakeup::default()),
         }
     }

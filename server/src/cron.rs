@@ -24,6 +24,7 @@ pub fn tick(server: &mut Server) {
         server.memory_peak.set(used);
     }
     close_idle_clients(server);
+    enforce_output_limits(server);
     databases_cron(server);
 }
 
@@ -47,7 +48,21 @@ fn databases_cron(server: &mut Server) {
     server.stats.expired_keys += server.keyspace.take_expired_count();
     // Nothing propagates yet (no AOF, no replicas): drop the log of expired keys
     // so it stays bounded; the replication issue turns these into DELs.
-    drop(server.keyspace.take_expired());
+    // WATCH still needs to hear about them (a watched key that expired fails EXEC).
+    let expired = server.keyspace.take_expired();
+    crate::multi::touch_expired(server, &expired);
+}
+
+/// Output-buffer limits for clients whose buffers others fill (MONITOR,
+/// pub/sub) and for soft limits that expire while nothing else happens.
+fn enforce_output_limits(server: &mut Server) {
+    let now = server.clock.now_ms();
+    let clients: Vec<_> = server.clients.values().cloned().collect();
+    for client in clients {
+        if let Ok(mut c) = client.try_borrow_mut() {
+            crate::obuf::enforce(server, &mut c, now);
+        }
+    }
 }
 
 /// `timeout`: closes normal clients idle for longer than the limit. Replicas,
@@ -59,7 +74,9 @@ fn close_idle_clients(server: &mut Server) {
     }
     let now = server.clock.now_ms();
     for client in server.clients.values() {
-        let Ok(mut c) = client.try_borrow_mut() else { continue };
+        let Ok(mut c) = client.try_borrow_mut() else {
+            continue;
+        };
         let idle_ms = now - c.last_interaction_ms;
         if c.kind == crate::client::ClientKind::Normal
             && !c.monitor

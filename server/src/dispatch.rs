@@ -7,10 +7,18 @@
 //! 2. lookup: unknown command, unknown subcommand, wrong arity,
 //! 3. protected commands (DEBUG under `enable-debug-command`),
 //! 4. authentication (NOAUTH),
-//! 5. then `call`: run the handler, time it, and feed commandstats, errorstats,
-//!    SLOWLOG, LATENCY and MONITOR.
+//! 5. NO_MULTI commands inside MULTI,
+//! 6. RESP2 subscribed mode: only (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT
+//!    and RESET,
+//! 7. inside MULTI, anything but EXEC/DISCARD/MULTI/WATCH/QUIT/RESET is queued
+//!    (`+QUEUED`) instead of run,
+//! 8. then `call`: run the handler, time it, and feed commandstats, errorstats,
+//!    SLOWLOG, LATENCY, MONITOR and WATCH.
 //!
-//! Later issues slot OOM, MISCONF, READONLY, LOADING and MULTI into this list.
+//! A request refused at any step also dooms an open transaction (EXECABORT); an
+//! EXEC that is itself refused discards the transaction with the reason.
+//!
+//! Later issues slot OOM, MISCONF, READONLY and LOADING into this list.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -30,31 +38,52 @@ pub fn process(server: &mut Server, client: &mut Client, argv: &[Bytes]) {
         client.close_after_reply = true;
         return;
     }
-    let (spec, parent) = match resolve(server, client, argv) {
+    let (spec, parent) = match resolve(server, argv) {
         Ok(found) => found,
-        Err(()) => {
-            server.stats.error_replies += 1;
-            count_error(server, "ERR");
-            return;
-        }
+        Err(message) => return reject(server, client, argv, &message),
     };
-    if let Err(message) = gate(server, client, spec) {
-        reply(client).error(&message);
-        server.stats.error_replies += 1;
-        count_error(server, error_code(&message));
+    if let Err(message) = gate(server, client, spec, parent) {
         stat_entry(server, spec, parent).rejected_calls += 1;
+        return reject(server, client, argv, &message);
+    }
+    if client.multi.is_some() && !crate::multi::runs_immediately(spec, parent) {
+        crate::multi::queue(server, client, spec, parent, argv);
+        reply(client).simple("QUEUED");
         return;
     }
     call(server, client, spec, parent, argv);
 }
 
-/// Finds the row for argv, replying with Redis's error when there is none.
+/// Replies to a refused request (Redis's `rejectCommand`): the transaction, if
+/// one is open, is doomed; a refused EXEC ends it with the reason.
+fn reject(server: &mut Server, client: &mut Client, argv: &[Bytes], message: &str) {
+    crate::multi::flag_transaction(client);
+    server.stats.error_replies += 1;
+    let is_exec = client.multi.is_some()
+        && server
+            .commands
+            .lookup(&argv[0])
+            .is_some_and(|spec| spec.name == "exec" && spec.subcommands.is_empty());
+    if is_exec {
+        crate::multi::discard(server, client);
+        // Redis formats the reason without its ERR code.
+        let reason = message.strip_prefix("ERR ").unwrap_or(message);
+        reply(client).error(&format!(
+            "EXECABORT Transaction discarded because of: {reason}"
+        ));
+        count_error(server, "EXECABORT");
+        return;
+    }
+    reply(client).error(message);
+    count_error(server, error_code(message));
+}
+
+/// Finds the row for argv, or Redis's error when there is none.
 /// Returns the row that runs and, for a subcommand, its parent.
 fn resolve(
     server: &mut Server,
-    client: &mut Client,
     argv: &[Bytes],
-) -> Result<(&'static CommandSpec, Option<&'static CommandSpec>), ()> {
+) -> Result<(&'static CommandSpec, Option<&'static CommandSpec>), String> {
     let Some(spec) = server.commands.lookup(&argv[0]) else {
         let mut args = String::new();
         for arg in &argv[1..] {
@@ -67,17 +96,18 @@ fn resolve(
             args.extend(text.chars().take(room));
             args.push_str("' ");
         }
-        let name: String = String::from_utf8_lossy(&argv[0]).chars().take(128).collect();
-        reply(client).error(&format!(
+        let name: String = String::from_utf8_lossy(&argv[0])
+            .chars()
+            .take(128)
+            .collect();
+        return Err(format!(
             "ERR unknown command '{name}', with args beginning with: {args}"
         ));
-        return Err(());
     };
     if spec.subcommands.is_empty() {
         if !spec.arity_ok(argv.len()) {
-            wrong_arity(client, spec.name);
             stat_entry(server, spec, None).rejected_calls += 1;
-            return Err(());
+            return Err(wrong_arity(spec.name));
         }
         return Ok((spec, None));
     }
@@ -87,37 +117,40 @@ fn resolve(
         if spec.arity_ok(argv.len()) {
             return Ok((spec, None));
         }
-        wrong_arity(client, spec.name);
-        return Err(());
+        return Err(wrong_arity(spec.name));
     };
     let Some(sub) = spec
         .subcommands
         .iter()
         .find(|s| sub_name.eq_ignore_ascii_case(s.name.as_bytes()))
     else {
-        let sub_text: String = String::from_utf8_lossy(sub_name).chars().take(128).collect();
+        let sub_text: String = String::from_utf8_lossy(sub_name)
+            .chars()
+            .take(128)
+            .collect();
         let parent_upper = String::from_utf8_lossy(&argv[0]).to_uppercase();
-        reply(client).error(&format!(
+        return Err(format!(
             "ERR unknown subcommand '{sub_text}'. Try {parent_upper} HELP."
         ));
-        return Err(());
     };
     if !sub.arity_ok(argv.len()) {
-        wrong_arity(client, &format!("{}|{}", spec.name, sub.name));
         stat_entry(server, sub, Some(spec)).rejected_calls += 1;
-        return Err(());
+        return Err(wrong_arity(&format!("{}|{}", spec.name, sub.name)));
     }
     Ok((sub, Some(spec)))
 }
 
-fn wrong_arity(client: &mut Client, full_name: &str) {
-    reply(client).error(&format!(
-        "ERR wrong number of arguments for '{full_name}' command"
-    ));
+fn wrong_arity(full_name: &str) -> String {
+    format!("ERR wrong number of arguments for '{full_name}' command")
 }
 
 /// The checks between lookup and execution, in Redis's order.
-fn gate(server: &Server, client: &Client, spec: &CommandSpec) -> Result<(), String> {
+fn gate(
+    server: &mut Server,
+    client: &Client,
+    spec: &CommandSpec,
+    parent: Option<&CommandSpec>,
+) -> Result<(), String> {
     if spec.flags.has(Flags::PROTECTED) && !allowed(server.config.enable_debug_command, client) {
         return Err("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.".into());
     }
@@ -127,6 +160,22 @@ fn gate(server: &Server, client: &Client, spec: &CommandSpec) -> Result<(), Stri
     {
         return Err(crate::command::errors::NOAUTH.into());
     }
+    if client.multi.is_some() && spec.flags.has(Flags::NO_MULTI) {
+        return Err("ERR Command not allowed inside a transaction".into());
+    }
+    // RESP3 multiplexes pushes with replies; RESP2 cannot tell them apart, so a
+    // subscribed RESP2 connection may only manage its subscriptions.
+    if client.proto == resp::Protocol::Resp2
+        && crate::pubsub::is_subscribed(client)
+        && !spec.flags.has(Flags::ALLOW_SUBSCRIBED)
+    {
+        let full_name = match parent {
+            Some(p) => format!("{}|{}", p.name, spec.name),
+            None => spec.name.to_string(),
+        };
+        return Err(format!("ERR Can't execute '{full_name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"));
+    }
+    crate::evict::check_oom(server, client, spec)?;
     Ok(())
 }
 
@@ -146,8 +195,9 @@ pub fn is_local(addr: &str) -> bool {
     ip == "127.0.0.1" || ip == "::1"
 }
 
-/// Executes the handler and does the bookkeeping Redis's `call` does.
-fn call(
+/// Executes the handler and does the bookkeeping Redis's `call` does. EXEC
+/// runs its queued commands through here too.
+pub fn call(
     server: &mut Server,
     client: &mut Client,
     spec: &'static CommandSpec,
@@ -155,6 +205,9 @@ fn call(
     argv: &[Bytes],
 ) {
     let reply_start = client.reply.len();
+    let db = client.db;
+    let dirty_before = server.dirty;
+    let flush_plan = crate::multi::plan_flush(server, db, spec, argv);
     let skipping = client.reply_mode == ReplyMode::Skip;
     if skipping {
         client.reply_mode = ReplyMode::SkipThis;
@@ -190,6 +243,16 @@ fn call(
     if failed {
         stat.failed_calls += 1;
     }
+    if !server.watches.is_empty() {
+        let executed = crate::multi::Executed {
+            db,
+            spec,
+            argv,
+            dirty_before,
+            failed,
+        };
+        crate::multi::after_command(server, &executed, flush_plan);
+    }
     match client.reply_mode {
         ReplyMode::Off => client.reply.truncate(reply_start),
         ReplyMode::SkipThis => {
@@ -216,7 +279,15 @@ fn after_call(
         let threshold = server.config.slowlog_log_slower_than;
         let max_len = server.config.slowlog_max_len;
         let name: &[u8] = client.name.as_deref().unwrap_or(b"");
-        server.slowlog.record(now_ms / 1000, duration_us, argv, &client.addr, name, threshold, max_len);
+        server.slowlog.record(
+            now_ms / 1000,
+            duration_us,
+            argv,
+            &client.addr,
+            name,
+            threshold,
+            max_len,
+        );
     }
     let event = if spec.flags.has(Flags::FAST) {
         "fast-command"
@@ -306,13 +377,16 @@ fn stat_entry<'s>(
     parent: Option<&'static CommandSpec>,
 ) -> &'s mut CommandStat {
     let key = spec as *const CommandSpec as usize;
-    server.command_stats.entry(key).or_insert_with(|| CommandStat {
-        name: match parent {
-            Some(p) => format!("{}|{}", p.name, spec.name),
-            None => spec.name.to_string(),
-        },
-        ..CommandStat::default()
-    })
+    server
+        .command_stats
+        .entry(key)
+        .or_insert_with(|| CommandStat {
+            name: match parent {
+                Some(p) => format!("{}|{}", p.name, spec.name),
+                None => spec.name.to_string(),
+            },
+            ..CommandStat::default()
+        })
 }
 
 /// Registers a connection task's client (shared with the server for CLIENT LIST etc.).

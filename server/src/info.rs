@@ -43,14 +43,28 @@ pub fn render(server: &Server, requested: &[String]) -> String {
     for r in requested {
         match r.as_str() {
             "default" => DEFAULT.iter().for_each(|s| add(s, &mut wanted)),
-            "all" | "everything" => DEFAULT.iter().chain(ALL_EXTRA).for_each(|s| add(s, &mut wanted)),
+            "all" | "everything" => DEFAULT
+                .iter()
+                .chain(ALL_EXTRA)
+                .for_each(|s| add(s, &mut wanted)),
             other => add(other, &mut wanted),
         }
     }
     // Sections come out in Redis's fixed order, whatever order they were asked in.
     let order: Vec<&str> = [
-        "server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules",
-        "commandstats", "errorstats", "latencystats", "cluster", "keyspace",
+        "server",
+        "clients",
+        "memory",
+        "persistence",
+        "stats",
+        "replication",
+        "cpu",
+        "modules",
+        "commandstats",
+        "errorstats",
+        "latencystats",
+        "cluster",
+        "keyspace",
     ]
     .into_iter()
     .filter(|s| wanted.contains(s))
@@ -110,7 +124,11 @@ fn server_section(server: &Server, out: &mut String) {
     field!(out, "uptime_in_days", uptime_s / 86_400);
     field!(out, "hz", server.config.hz);
     field!(out, "configured_hz", server.config.hz);
-    field!(out, "lru_clock", (server.clock.now_ms() / 1000) & ((1 << 24) - 1));
+    field!(
+        out,
+        "lru_clock",
+        (server.clock.now_ms() / 1000) & ((1 << 24) - 1)
+    );
     let exe = std::env::current_exe()
         .map(|p| p.display().to_string())
         .unwrap_or_default();
@@ -126,7 +144,12 @@ fn server_section(server: &Server, out: &mut String) {
 }
 
 fn os_name() -> String {
-    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default().trim().to_string();
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    };
     format!(
         "{} {} {}",
         read("/proc/sys/kernel/ostype"),
@@ -207,12 +230,21 @@ fn memory_section(server: &Server, out: &mut String) {
     field!(out, "used_memory_rss_human", human_bytes(rss));
     field!(out, "used_memory_peak", peak);
     field!(out, "used_memory_peak_human", human_bytes(peak));
-    field!(out, "used_memory_peak_perc", format!("{:.2}%", used as f64 * 100.0 / peak.max(1) as f64));
+    field!(
+        out,
+        "used_memory_peak_perc",
+        format!("{:.2}%", used as f64 * 100.0 / peak.max(1) as f64)
+    );
     field!(out, "used_memory_overhead", overhead);
     field!(out, "used_memory_startup", server.memory_startup);
     field!(out, "used_memory_dataset", dataset);
-    let dataset_perc = dataset as f64 * 100.0 / (used.saturating_sub(server.memory_startup)).max(1) as f64;
-    field!(out, "used_memory_dataset_perc", format!("{dataset_perc:.2}%"));
+    let dataset_perc =
+        dataset as f64 * 100.0 / (used.saturating_sub(server.memory_startup)).max(1) as f64;
+    field!(
+        out,
+        "used_memory_dataset_perc",
+        format!("{dataset_perc:.2}%")
+    );
     let total = total_system_memory();
     field!(out, "total_system_memory", total);
     field!(out, "total_system_memory_human", human_bytes(total));
@@ -229,10 +261,16 @@ fn memory_section(server: &Server, out: &mut String) {
     field!(out, "used_memory_functions", 0);
     field!(out, "used_memory_scripts", 0);
     field!(out, "used_memory_scripts_human", "0B");
-    field!(out, "maxmemory", 0);
-    field!(out, "maxmemory_human", "0B");
-    field!(out, "maxmemory_policy", "noeviction");
-    field!(out, "mem_fragmentation_ratio", format!("{:.2}", rss as f64 / used.max(1) as f64));
+    let maxmemory = server.config.maxmemory;
+    field!(out, "maxmemory", maxmemory);
+    field!(out, "maxmemory_human", human_bytes(maxmemory));
+    let policy = crate::evict::policy_name(server.config.maxmemory_policy);
+    field!(out, "maxmemory_policy", policy);
+    field!(
+        out,
+        "mem_fragmentation_ratio",
+        format!("{:.2}", rss as f64 / used.max(1) as f64)
+    );
     field!(out, "mem_fragmentation_bytes", rss as i64 - used as i64);
     field!(out, "mem_not_counted_for_evict", 0);
     field!(out, "mem_replication_backlog", 0);
@@ -286,13 +324,25 @@ fn stats_section(server: &Server, out: &mut String) {
     out.push_str("# Stats\r\n");
     field!(out, "total_connections_received", s.connections_received);
     field!(out, "total_commands_processed", s.commands_processed);
-    field!(out, "instantaneous_ops_per_sec", server.ops_sampler.ops_per_sec());
+    field!(
+        out,
+        "instantaneous_ops_per_sec",
+        server.ops_sampler.ops_per_sec()
+    );
     field!(out, "total_net_input_bytes", s.net_input_bytes);
     field!(out, "total_net_output_bytes", s.net_output_bytes);
     field!(out, "total_net_repl_input_bytes", 0);
     field!(out, "total_net_repl_output_bytes", 0);
-    field!(out, "instantaneous_input_kbps", format!("{:.2}", server.ops_sampler.input_kbps()));
-    field!(out, "instantaneous_output_kbps", format!("{:.2}", server.ops_sampler.output_kbps()));
+    field!(
+        out,
+        "instantaneous_input_kbps",
+        format!("{:.2}", server.ops_sampler.input_kbps())
+    );
+    field!(
+        out,
+        "instantaneous_output_kbps",
+        format!("{:.2}", server.ops_sampler.output_kbps())
+    );
     field!(out, "instantaneous_input_repl_kbps", "0.00");
     field!(out, "instantaneous_output_repl_kbps", "0.00");
     field!(out, "rejected_connections", s.rejected_connections);
@@ -303,15 +353,27 @@ fn stats_section(server: &Server, out: &mut String) {
     field!(out, "expired_stale_perc", "0.00");
     field!(out, "expired_time_cap_reached_count", 0);
     field!(out, "expire_cycle_cpu_milliseconds", 0);
-    field!(out, "evicted_keys", 0);
+    field!(out, "evicted_keys", s.evicted_keys);
     field!(out, "evicted_clients", 0);
     field!(out, "total_eviction_exceeded_time", 0);
     field!(out, "current_eviction_exceeded_time", 0);
     field!(out, "keyspace_hits", s.keyspace_hits);
     field!(out, "keyspace_misses", s.keyspace_misses);
-    field!(out, "pubsub_channels", 0);
-    field!(out, "pubsub_patterns", 0);
-    field!(out, "pubsubshard_channels", 0);
+    field!(
+        out,
+        "pubsub_channels",
+        server.pubsub.len(crate::pubsub::Space::Channels)
+    );
+    field!(
+        out,
+        "pubsub_patterns",
+        server.pubsub.len(crate::pubsub::Space::Patterns)
+    );
+    field!(
+        out,
+        "pubsubshard_channels",
+        server.pubsub.len(crate::pubsub::Space::ShardChannels)
+    );
     field!(out, "latest_fork_usec", 0);
     field!(out, "total_forks", 0);
     field!(out, "migrate_cached_sockets", 0);
@@ -334,7 +396,16 @@ fn stats_section(server: &Server, out: &mut String) {
     field!(out, "io_threaded_writes_processed", 0);
     field!(out, "reply_buffer_shrinks", 0);
     field!(out, "reply_buffer_expands", 0);
-    field!(out, "client_query_buffer_limit_disconnections", s.query_buffer_limit_disconnections);
+    field!(
+        out,
+        "client_query_buffer_limit_disconnections",
+        s.query_buffer_limit_disconnections
+    );
+    field!(
+        out,
+        "client_output_buffer_limit_disconnections",
+        s.output_buffer_limit_disconnections
+    );
 }
 
 fn replication_section(server: &Server, out: &mut String) {
@@ -343,7 +414,11 @@ fn replication_section(server: &Server, out: &mut String) {
     field!(out, "connected_slaves", 0);
     field!(out, "master_failover_state", "no-failover");
     field!(out, "master_replid", server.replid.as_str());
-    field!(out, "master_replid2", "0000000000000000000000000000000000000000");
+    field!(
+        out,
+        "master_replid2",
+        "0000000000000000000000000000000000000000"
+    );
     field!(out, "master_repl_offset", 0);
     field!(out, "second_repl_offset", -1);
     field!(out, "repl_backlog_active", 0);
@@ -358,7 +433,13 @@ fn cpu_times() -> (f64, f64) {
     // Fields after the parenthesised command name; utime and stime are 14 and 15.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / 100.0;
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / 100.0
+    };
     (ticks(11), ticks(12))
 }
 
@@ -378,7 +459,11 @@ fn commandstats_section(server: &Server, out: &mut String) {
     let mut stats: Vec<_> = server.command_stats.values().collect();
     stats.sort_by(|a, b| a.name.cmp(&b.name));
     for s in stats {
-        let per_call = if s.calls > 0 { s.usec as f64 / s.calls as f64 } else { 0.0 };
+        let per_call = if s.calls > 0 {
+            s.usec as f64 / s.calls as f64
+        } else {
+            0.0
+        };
         let _ = write!(
             out,
             "cmdstat_{}:calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}\r\n",
@@ -400,7 +485,11 @@ fn keyspace_section(server: &Server, out: &mut String) {
         let db = server.keyspace.db(i);
         let keys = db.len();
         if keys > 0 {
-            let _ = write!(out, "db{i}:keys={keys},expires={},avg_ttl=0\r\n", db.expires_len());
+            let _ = write!(
+                out,
+                "db{i}:keys={keys},expires={},avg_ttl=0\r\n",
+                db.expires_len()
+            );
         }
     }
 }

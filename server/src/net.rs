@@ -51,7 +51,11 @@ pub async fn accept_loop(shared: Rc<RefCell<Server>>, listener: TcpListener) {
             Ok(conn) => conn,
             Err(e) => {
                 let now = shared.borrow().clock.now_ms();
-                log::line(LogLevel::Warning, now, &format!("Accepting client connection: {e}"));
+                log::line(
+                    LogLevel::Warning,
+                    now,
+                    &format!("Accepting client connection: {e}"),
+                );
                 // EMFILE and friends: back off instead of spinning.
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 continue;
@@ -253,7 +257,11 @@ fn read_some(
 }
 
 /// Writes as much of the reply buffer as the socket takes; false on a dead socket.
-fn write_some(shared: &Rc<RefCell<Server>>, client: &Rc<RefCell<Client>>, stream: &TcpStream) -> bool {
+fn write_some(
+    shared: &Rc<RefCell<Server>>,
+    client: &Rc<RefCell<Client>>,
+    stream: &TcpStream,
+) -> bool {
     let mut c = client.borrow_mut();
     let mut written = 0usize;
     while !c.reply.is_empty() {
@@ -325,6 +333,10 @@ fn run_requests(
         let dirty_before = server.dirty;
         dispatch::process(&mut server, &mut client, argv);
         argv.clear();
+        let now = server.clock.now_ms();
+        if crate::obuf::enforce(&mut server, &mut client, now) {
+            break Next::CloseNow;
+        }
         if server.blocking.blocked_clients > 0 && server.dirty != dirty_before {
             crate::blocking::serve_ready(&mut server, client.id);
         }
@@ -342,7 +354,10 @@ fn protocol_error(server: &Server, client: &mut Client, error: &resp::ProtocolEr
     log::line(
         LogLevel::Verbose,
         now,
-        &format!("Protocol error ({message}) from client: id={} addr={}", client.id, client.addr),
+        &format!(
+            "Protocol error ({message}) from client: id={} addr={}",
+            client.id, client.addr
+        ),
     );
     let mut text = b"ERR ".to_vec();
     text.extend_from_slice(&error.to_bytes());
@@ -355,6 +370,8 @@ fn unregister(shared: &Rc<RefCell<Server>>, client: &Rc<RefCell<Client>>) {
     let mut server = shared.borrow_mut();
     let mut c = client.borrow_mut();
     crate::blocking::unblock(&mut server, &mut c);
+    crate::pubsub::forget_client(&mut server, &mut c);
+    crate::multi::forget_client(&mut server, &mut c);
     server.clients.remove(&c.id);
     if c.monitor {
         server.monitors = server.monitors.saturating_sub(1);

@@ -49,7 +49,11 @@ pub async fn run(options: StartOptions) -> i32 {
     let clock = Clock::system();
     let now = clock.now_ms();
     let pid = std::process::id();
-    log::line(LogLevel::Warning, now, "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
+    log::line(
+        LogLevel::Warning,
+        now,
+        "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo",
+    );
     log::line(
         LogLevel::Warning,
         now,
@@ -66,10 +70,14 @@ pub async fn run(options: StartOptions) -> i32 {
         log::line(LogLevel::Warning, now, warning);
     }
     let mut server = Server::new(config, clock, seed);
+    crate::evict::apply_access_mode(&mut server);
     server.config_file = config_file;
     for (old, new) in &renames {
         if !server.commands.rename(old, new) {
-            eprintln!("{}", crate::config::ConfigError::general("No such command in rename-command"));
+            eprintln!(
+                "{}",
+                crate::config::ConfigError::general("No such command in rename-command")
+            );
             return 1;
         }
     }
@@ -79,7 +87,11 @@ pub async fn run(options: StartOptions) -> i32 {
         env!("CARGO_PKG_VERSION"),
         crate::REDIS_VERSION
     ));
-    log::line(LogLevel::Notice, now, &format!("Running mode=standalone, port={port}."));
+    log::line(
+        LogLevel::Notice,
+        now,
+        &format!("Running mode=standalone, port={port}."),
+    );
     let listeners = match bind_all(&server.config, now) {
         Ok(l) => l,
         Err(()) => {
@@ -129,7 +141,10 @@ fn bind_all(config: &Config, now: i64) -> Result<Vec<TcpListener>, ()> {
                 log::line(
                     LogLevel::Warning,
                     now,
-                    &format!("Warning: Could not create server TCP listening socket {shown}: bind: {}", io_message(&e)),
+                    &format!(
+                        "Warning: Could not create server TCP listening socket {shown}: bind: {}",
+                        io_message(&e)
+                    ),
                 );
                 let unsupported = e.raw_os_error() == Some(libc::EADDRNOTAVAIL)
                     || e.raw_os_error() == Some(libc::EAFNOSUPPORT)
@@ -195,7 +210,10 @@ async fn server_cron(shared: Rc<RefCell<Server>>) {
 /// Turns SIGTERM / SIGINT into a graceful shutdown, logged as Redis does.
 async fn signals(shared: Rc<RefCell<Server>>) {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         return;
     };
     let name = tokio::select! {
@@ -219,6 +237,10 @@ fn finish(shared: &Rc<RefCell<Server>>) -> i32 {
         log::line(LogLevel::Notice, now, "Removing the pid file.");
         let _ = std::fs::remove_file(&server.config.pidfile);
     }
-    log::line(LogLevel::Warning, now, "Redis is now ready to exit, bye bye...");
+    log::line(
+        LogLevel::Warning,
+        now,
+        "Redis is now ready to exit, bye bye...",
+    );
     0
 }

@@ -29,6 +29,8 @@ pub struct Stats {
     pub net_output_bytes: u64,
     /// expired_keys.
     pub expired_keys: u64,
+    /// evicted_keys.
+    pub evicted_keys: u64,
     /// keyspace_hits.
     pub keyspace_hits: u64,
     /// keyspace_misses.
@@ -41,8 +43,10 @@ pub struct Stats {
     pub reads_processed: u64,
     /// total_writes_processed.
     pub writes_processed: u64,
-    /// client_query_buffer_limit_disconnections (Redis 7.0 has it in INFO stats? no: kept for later).
+    /// client_query_buffer_limit_disconnections (a Redis 7.2 field).
     pub query_buffer_limit_disconnections: u64,
+    /// client_output_buffer_limit_disconnections (a Redis 7.2 field).
+    pub output_buffer_limit_disconnections: u64,
 }
 
 /// Per-command counters for INFO commandstats.
@@ -119,6 +123,10 @@ pub struct Server {
     pub pipeline_clock_us: Option<u64>,
     /// Clients blocked in BLPOP & co, by key.
     pub blocking: crate::blocking::BlockingState,
+    /// Pub/Sub subscribers by channel, pattern and shard channel.
+    pub pubsub: crate::pubsub::PubSub,
+    /// WATCHed keys and their watchers.
+    pub watches: crate::multi::Watches,
     /// Number of clients in MONITOR mode (so the common case skips the feed).
     pub monitors: usize,
     /// Changes since the last save.
@@ -189,6 +197,8 @@ impl Server {
             error_stats: BTreeMap::new(),
             monitors: 0,
             blocking: Default::default(),
+            pubsub: Default::default(),
+            watches: Default::default(),
             pipeline_clock_us: None,
             dirty: 0,
             run_id: run_id.as_str().to_string(),

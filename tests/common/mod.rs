@@ -83,7 +83,8 @@ pub fn start_server_with_config(contents: &str, args: &[&str]) -> ServerGuard {
 /// Starts the server on `port` (`--port` is appended after `args`, so it wins
 /// over a config file's port). Panics if it does not come up.
 pub fn start_server_on(port: u16, args: &[&str]) -> ServerGuard {
-    try_start_server_on(port, args).unwrap_or_else(|| panic!("redrill-server could not bind port {port}"))
+    try_start_server_on(port, args)
+        .unwrap_or_else(|| panic!("redrill-server could not bind port {port}"))
 }
 
 /// Starts the server on `port`; None when it exits because the port is taken.

@@ -8,7 +8,7 @@
 use bytes::Bytes;
 
 use crate::client::{Client, ClientKind, ReplyMode};
-use crate::command::{errors, eq_ignore_case, parse_i64, CommandSpec, Ctx, Flags};
+use crate::command::{eq_ignore_case, errors, parse_i64, CommandSpec, Ctx, Flags};
 use crate::state::PauseKind;
 
 const F_ADMIN: Flags = Flags::ADMIN
@@ -17,29 +17,112 @@ const F_ADMIN: Flags = Flags::ADMIN
     .with(Flags::STALE);
 const F_CONN: Flags = Flags::NOSCRIPT.with(Flags::LOADING).with(Flags::STALE);
 
-const fn sub(name: &'static str, arity: i32, flags: Flags, handler: crate::command::Handler, summary: &'static str) -> CommandSpec {
+const fn sub(
+    name: &'static str,
+    arity: i32,
+    flags: Flags,
+    handler: crate::command::Handler,
+    summary: &'static str,
+) -> CommandSpec {
     CommandSpec::new(name, arity, flags, handler).doc("connection", "2.4.0", "O(1)", summary)
 }
 
 const SUBCOMMANDS: &[CommandSpec] = &[
-    sub("list", -2, F_ADMIN, list, "Get the list of client connections"),
-    sub("info", 2, F_CONN, info, "Returns information about the current client connection."),
+    sub(
+        "list",
+        -2,
+        F_ADMIN,
+        list,
+        "Get the list of client connections",
+    ),
+    sub(
+        "info",
+        2,
+        F_CONN,
+        info,
+        "Returns information about the current client connection.",
+    ),
     sub("kill", -3, F_ADMIN, kill, "Kill the connection of a client"),
-    sub("setname", 3, F_CONN, setname, "Set the current connection name"),
-    sub("getname", 2, F_CONN, getname, "Get the current connection name"),
-    sub("id", 2, F_CONN, id, "Returns the client ID for the current connection"),
-    sub("reply", 3, F_CONN, reply_mode, "Instruct the server whether to reply to commands"),
-    sub("pause", -3, F_ADMIN, pause, "Stop processing commands from clients for some time"),
-    sub("unpause", 2, F_ADMIN, unpause, "Resume processing of clients that were paused"),
-    sub("no-evict", 3, F_ADMIN, no_evict, "Set client eviction mode for the current connection"),
-    sub("unblock", -3, F_ADMIN, unblock, "Unblock a client blocked in a blocking command from a different connection"),
-    sub("getredir", 2, F_CONN, getredir, "Get tracking notifications redirection client ID if any"),
-    sub("help", 2, F_CONN, help, "Show helpful text about the different subcommands"),
+    sub(
+        "setname",
+        3,
+        F_CONN,
+        setname,
+        "Set the current connection name",
+    ),
+    sub(
+        "getname",
+        2,
+        F_CONN,
+        getname,
+        "Get the current connection name",
+    ),
+    sub(
+        "id",
+        2,
+        F_CONN,
+        id,
+        "Returns the client ID for the current connection",
+    ),
+    sub(
+        "reply",
+        3,
+        F_CONN,
+        reply_mode,
+        "Instruct the server whether to reply to commands",
+    ),
+    sub(
+        "pause",
+        -3,
+        F_ADMIN,
+        pause,
+        "Stop processing commands from clients for some time",
+    ),
+    sub(
+        "unpause",
+        2,
+        F_ADMIN,
+        unpause,
+        "Resume processing of clients that were paused",
+    ),
+    sub(
+        "no-evict",
+        3,
+        F_ADMIN,
+        no_evict,
+        "Set client eviction mode for the current connection",
+    ),
+    sub(
+        "unblock",
+        -3,
+        F_ADMIN,
+        unblock,
+        "Unblock a client blocked in a blocking command from a different connection",
+    ),
+    sub(
+        "getredir",
+        2,
+        F_CONN,
+        getredir,
+        "Get tracking notifications redirection client ID if any",
+    ),
+    sub(
+        "help",
+        2,
+        F_CONN,
+        help,
+        "Show helpful text about the different subcommands",
+    ),
 ];
 
 /// This family's slice of the command table.
 pub const COMMANDS: &[CommandSpec] = &[CommandSpec::new("client", -2, Flags::NONE, help)
-    .doc("connection", "2.4.0", "Depends on subcommand.", "A container for client connection commands")
+    .doc(
+        "connection",
+        "2.4.0",
+        "Depends on subcommand.",
+        "A container for client connection commands",
+    )
     .subs(SUBCOMMANDS)];
 
 /// Redis refuses names with spaces, newlines or other non-printable bytes.
@@ -60,6 +143,9 @@ pub fn describe(c: &Client, now_ms: i64) -> String {
         ClientKind::PubSub => flags.push('P'),
         ClientKind::Normal if c.monitor => flags.push('O'),
         ClientKind::Normal => {}
+    }
+    if c.multi.is_some() {
+        flags.push('x');
     }
     if c.blocked.is_some() {
         flags.push('b');
@@ -86,7 +172,7 @@ pub fn describe(c: &Client, now_ms: i64) -> String {
     let rbs = c.reply.capacity();
     let tot_mem = c.qbuf_capacity + rbs + c.reply_in_flight + std::mem::size_of::<Client>();
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={flags} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={qbuf_free} argv-mem=0 multi-mem=0 rbs={rbs} rbp={} obl=0 oll=0 omem={omem} tot-mem={tot_mem} events=r cmd={cmd} user=default redir=-1 resp={}",
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={flags} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={qbuf_free} argv-mem=0 multi-mem=0 rbs={rbs} rbp={} obl=0 oll=0 omem={omem} tot-mem={tot_mem} events=r cmd={cmd} user=default redir=-1 resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -95,6 +181,10 @@ pub fn describe(c: &Client, now_ms: i64) -> String {
         (now_ms - c.created_ms).max(0) / 1000,
         (now_ms - c.last_interaction_ms).max(0) / 1000,
         c.db,
+        c.subscriptions.channels.len(),
+        c.subscriptions.patterns.len(),
+        c.subscriptions.shard_channels.len(),
+        c.multi.as_ref().map_or(-1, |m| m.commands.len() as i64),
         c.qbuf,
         c.reply.len(),
         if c.proto == resp::Protocol::Resp3 { 3 } else { 2 },
@@ -202,12 +292,18 @@ fn parse_kill_filter(args: &[Bytes]) -> Result<KillFilter, String> {
             "type" => match parse_kind(value) {
                 Some(k) => f.kind = Some(k),
                 None => {
-                    return Err(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(value)));
+                    return Err(format!(
+                        "ERR Unknown client type '{}'",
+                        String::from_utf8_lossy(value)
+                    ));
                 }
             },
             "user" => {
                 if value.as_ref() != b"default" {
-                    return Err(format!("ERR No such user '{}'", String::from_utf8_lossy(value)));
+                    return Err(format!(
+                        "ERR No such user '{}'",
+                        String::from_utf8_lossy(value)
+                    ));
                 }
                 f.user = Some(value.to_vec());
             }
@@ -237,11 +333,22 @@ impl KillFilter {
             return false;
         }
         self.id.is_none_or(|id| c.id == id)
-            && self.addr.as_ref().is_none_or(|a| a.as_slice() == c.addr.as_bytes())
-            && self.laddr.as_ref().is_none_or(|a| a.as_slice() == c.laddr.as_bytes())
+            && self
+                .addr
+                .as_ref()
+                .is_none_or(|a| a.as_slice() == c.addr.as_bytes())
+            && self
+                .laddr
+                .as_ref()
+                .is_none_or(|a| a.as_slice() == c.laddr.as_bytes())
             && self.kind.is_none_or(|k| c.kind == k)
-            && self.user.as_ref().is_none_or(|u| u.as_slice() == b"default")
-            && self.max_age_s.is_none_or(|age| (now_ms - c.created_ms) / 1000 >= age)
+            && self
+                .user
+                .as_ref()
+                .is_none_or(|u| u.as_slice() == b"default")
+            && self
+                .max_age_s
+                .is_none_or(|age| (now_ms - c.created_ms) / 1000 >= age)
     }
 }
 
@@ -273,7 +380,9 @@ fn kill(ctx: &mut Ctx, args: &[Bytes]) {
             }
             continue;
         }
-        let Ok(mut c) = other.try_borrow_mut() else { continue };
+        let Ok(mut c) = other.try_borrow_mut() else {
+            continue;
+        };
         if filter.matches(&c, me, now) {
             c.close_asap = true;
             c.notify.notify_one();
@@ -330,24 +439,29 @@ fn pause(ctx: &mut Ctx, args: &[Bytes]) {
     let timeout_ms = match parse_i64(&args[2]) {
         Some(t) if t >= 0 => t,
         Some(_) => return ctx.reply().error("ERR timeout is negative"),
-        None => return ctx.reply().error("ERR timeout is not an integer or out of range"),
+        None => {
+            return ctx
+                .reply()
+                .error("ERR timeout is not an integer or out of range")
+        }
     };
     let kind = match args.get(3) {
         None => PauseKind::All,
         Some(a) if args.len() == 4 && eq_ignore_case(a, "write") => PauseKind::Write,
         Some(a) if args.len() == 4 && eq_ignore_case(a, "all") => PauseKind::All,
         Some(_) if args.len() == 4 => {
-            return ctx.reply().error("ERR CLIENT PAUSE mode must be WRITE or ALL")
+            return ctx
+                .reply()
+                .error("ERR CLIENT PAUSE mode must be WRITE or ALL")
         }
         Some(_) => return ctx.reply().error(errors::SYNTAX),
     };
     let until = ctx.now_ms().saturating_add(timeout_ms);
     // A second pause widens the first: the stricter kind and the later end win.
     let (kind, until) = match ctx.server.pause {
-        Some((k, u)) if ctx.now_ms() < u => (
-            if k == PauseKind::All { k } else { kind },
-            u.max(until),
-        ),
+        Some((k, u)) if ctx.now_ms() < u => {
+            (if k == PauseKind::All { k } else { kind }, u.max(until))
+        }
         _ => (kind, until),
     };
     ctx.server.pause = Some((kind, until));
@@ -382,11 +496,15 @@ fn unblock(ctx: &mut Ctx, args: &[Bytes]) {
     let mut as_error = false;
     if let Some(mode) = args.get(3) {
         if args.len() > 4 || !(eq_ignore_case(mode, "timeout") || eq_ignore_case(mode, "error")) {
-            return ctx.reply().error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            return ctx
+                .reply()
+                .error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
         }
         as_error = eq_ignore_case(mode, "error");
     }
-    let target = u64::try_from(id).ok().and_then(|id| ctx.server.clients.get(&id).cloned());
+    let target = u64::try_from(id)
+        .ok()
+        .and_then(|id| ctx.server.clients.get(&id).cloned());
     let Some(target) = target.filter(|_| id as u64 != ctx.client.id) else {
         return ctx.reply().integer(0);
     };
@@ -398,7 +516,10 @@ fn unblock(ctx: &mut Ctx, args: &[Bytes]) {
     }
     crate::blocking::unblock(ctx.server, &mut other);
     if as_error {
-        resp::encode::error(&mut other.reply, b"UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        resp::encode::error(
+            &mut other.reply,
+            b"UNBLOCKED client unblocked via CLIENT UNBLOCK",
+        );
     } else {
         let proto = other.proto;
         resp::encode::null_array(&mut other.reply, proto);

@@ -119,6 +119,10 @@ pub fn config_changed(server: &mut Server, changed: &[&'static str]) {
     for name in changed {
         match *name {
             "loglevel" => crate::log::set_level(server.config.loglevel),
+            "maxmemory" => crate::evict::maxmemory_changed(server),
+            "maxmemory-policy" | "lfu-log-factor" | "lfu-decay-time" => {
+                crate::evict::apply_access_mode(server)
+            }
             "logfile" => {
                 let _ = crate::log::configure(server.config.loglevel, &server.config.logfile);
             }

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use resp::Protocol;
 
 use crate::client::ReplyMode;
-use crate::command::{errors, eq_ignore_case, parse_i64, CommandSpec, Ctx, Flags};
+use crate::command::{eq_ignore_case, errors, parse_i64, CommandSpec, Ctx, Flags};
 
 const F_CONN: Flags = Flags::NOSCRIPT
     .with(Flags::LOADING)
@@ -18,22 +18,70 @@ const F_CONN: Flags = Flags::NOSCRIPT
 
 /// This family's slice of the command table.
 pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec::new("ping", -1, Flags::FAST, ping)
-        .doc("connection", "1.0.0", "O(1)", "Ping the server"),
-    CommandSpec::new("echo", 2, Flags::LOADING.with(Flags::STALE).with(Flags::FAST), echo).doc("connection", "1.0.0", "O(1)", "Echo the given string"),
-    CommandSpec::new("auth", -2, F_CONN.with(Flags::NO_AUTH), auth)
-        .doc("connection", "1.0.0", "O(N) where N is the number of passwords defined for the user", "Authenticate to the server"),
-    CommandSpec::new("hello", -1, F_CONN.with(Flags::NO_AUTH), hello)
-        .doc("connection", "6.0.0", "O(1)", "Handshake with Redis"),
-    CommandSpec::new("select", 2, Flags::LOADING.with(Flags::STALE).with(Flags::FAST), select)
-        .doc("connection", "1.0.0", "O(1)", "Change the selected database for the current connection"),
-    CommandSpec::new("quit", -1, F_CONN.with(Flags::NO_AUTH), quit)
-        .doc("connection", "1.0.0", "O(1)", "Close the connection"),
-    CommandSpec::new("reset", 1, F_CONN.with(Flags::NO_AUTH), reset)
-        .doc("connection", "6.2.0", "O(1)", "Reset the connection"),
+    CommandSpec::new("ping", -1, Flags::FAST.with(Flags::ALLOW_SUBSCRIBED), ping).doc(
+        "connection",
+        "1.0.0",
+        "O(1)",
+        "Ping the server",
+    ),
+    CommandSpec::new(
+        "echo",
+        2,
+        Flags::LOADING.with(Flags::STALE).with(Flags::FAST),
+        echo,
+    )
+    .doc("connection", "1.0.0", "O(1)", "Echo the given string"),
+    CommandSpec::new("auth", -2, F_CONN.with(Flags::NO_AUTH), auth).doc(
+        "connection",
+        "1.0.0",
+        "O(N) where N is the number of passwords defined for the user",
+        "Authenticate to the server",
+    ),
+    CommandSpec::new("hello", -1, F_CONN.with(Flags::NO_AUTH), hello).doc(
+        "connection",
+        "6.0.0",
+        "O(1)",
+        "Handshake with Redis",
+    ),
+    CommandSpec::new(
+        "select",
+        2,
+        Flags::LOADING.with(Flags::STALE).with(Flags::FAST),
+        select,
+    )
+    .doc(
+        "connection",
+        "1.0.0",
+        "O(1)",
+        "Change the selected database for the current connection",
+    ),
+    CommandSpec::new(
+        "quit",
+        -1,
+        F_CONN.with(Flags::NO_AUTH).with(Flags::ALLOW_SUBSCRIBED),
+        quit,
+    )
+    .doc("connection", "1.0.0", "O(1)", "Close the connection"),
+    CommandSpec::new(
+        "reset",
+        1,
+        F_CONN.with(Flags::NO_AUTH).with(Flags::ALLOW_SUBSCRIBED),
+        reset,
+    )
+    .doc("connection", "6.2.0", "O(1)", "Reset the connection"),
 ];
 
 fn ping(ctx: &mut Ctx, args: &[Bytes]) {
+    // A subscribed RESP2 client can only read arrays: PING answers ["pong", msg].
+    if args.len() <= 2
+        && ctx.client.proto == Protocol::Resp2
+        && crate::pubsub::is_subscribed(ctx.client)
+    {
+        let mut reply = ctx.reply();
+        reply.array(2);
+        reply.bulk(b"pong");
+        return reply.bulk(args.get(1).map_or(&b""[..], |a| &a[..]));
+    }
     match args.len() {
         1 => ctx.reply().simple("PONG"),
         2 => ctx.reply().bulk(&args[1]),
@@ -66,7 +114,8 @@ fn auth(ctx: &mut Ctx, args: &[Bytes]) {
         ctx.client.authenticated = true;
         ctx.reply().ok();
     } else {
-        ctx.reply().error("WRONGPASS invalid username-password pair or user is disabled.");
+        ctx.reply()
+            .error("WRONGPASS invalid username-password pair or user is disabled.");
     }
 }
 
@@ -74,7 +123,11 @@ fn hello(ctx: &mut Ctx, args: &[Bytes]) {
     let mut proto = ctx.client.proto;
     if let Some(ver) = args.get(1) {
         match parse_i64(ver) {
-            None => return ctx.reply().error("ERR Protocol version is not an integer or out of range"),
+            None => {
+                return ctx
+                    .reply()
+                    .error("ERR Protocol version is not an integer or out of range")
+            }
             Some(2) => proto = Protocol::Resp2,
             Some(3) => proto = Protocol::Resp3,
             Some(_) => return ctx.reply().error("NOPROTO unsupported protocol version"),
@@ -87,7 +140,9 @@ fn hello(ctx: &mut Ctx, args: &[Bytes]) {
         let more = args.len() - i - 1;
         if eq_ignore_case(&args[i], "auth") && more >= 2 {
             if !credentials_ok(ctx, &args[i + 1], &args[i + 2]) {
-                return ctx.reply().error("WRONGPASS invalid username-password pair or user is disabled.");
+                return ctx
+                    .reply()
+                    .error("WRONGPASS invalid username-password pair or user is disabled.");
             }
             ctx.client.authenticated = true;
             i += 3;
@@ -99,7 +154,9 @@ fn hello(ctx: &mut Ctx, args: &[Bytes]) {
             i += 2;
         } else {
             let opt = String::from_utf8_lossy(&args[i]).into_owned();
-            return ctx.reply().error(&format!("ERR Syntax error in HELLO option '{opt}'"));
+            return ctx
+                .reply()
+                .error(&format!("ERR Syntax error in HELLO option '{opt}'"));
         }
     }
     if !ctx.client.authenticated {
@@ -144,6 +201,8 @@ fn quit(ctx: &mut Ctx, _args: &[Bytes]) {
 }
 
 fn reset(ctx: &mut Ctx, _args: &[Bytes]) {
+    crate::multi::forget_client(ctx.server, ctx.client);
+    crate::pubsub::forget_client(ctx.server, ctx.client);
     let c = &mut *ctx.client;
     c.db = 0;
     c.proto = Protocol::Resp2;

@@ -103,6 +103,10 @@ fn refcount(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 
 fn idletime(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     if lookup(ctx, &args[2]).is_some() {
+        if crate::evict::lfu_selected(ctx.server) {
+            ctx.reply().error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
+            return;
+        }
         let now = ctx.now_ms();
         let idle_ms = ctx.db().idle_ms(&args[2], now).unwrap_or(0);
         ctx.reply().integer((idle_ms / 1000) as i64);
@@ -110,8 +114,14 @@ fn idletime(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 }
 
 fn freq(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    // No LFU policy exists yet, so FREQ always answers as Redis does under LRU.
     if lookup(ctx, &args[2]).is_some() {
+        if crate::evict::lfu_selected(ctx.server) {
+            // The decayed counter, read without counting this look as an access.
+            let now = ctx.now_ms();
+            let freq = ctx.db().lfu_freq(&args[2], now).unwrap_or(0);
+            ctx.reply().integer(i64::from(freq));
+            return;
+        }
         ctx.reply().error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
     }
 }

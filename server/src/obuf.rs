@@ -1,0 +1,68 @@
+//! Client output-buffer limits (`client-output-buffer-limit <class> <hard> <soft>
+//! <soft-seconds>`), as Redis's checkClientOutputBufferLimits.
+//!
+//! Every client belongs to a class: normal, replica (also MONITOR clients, which
+//! Redis flags as replicas) or pubsub. Its output memory is what CLIENT LIST
+//! shows as `omem`: replies produced but not yet taken by the socket. Past the
+//! hard limit it is closed at once; past the soft limit for longer than the soft
+//! seconds it is closed too. That is the fix operators apply in seed case 3, and
+//! what loops a replica's full sync in seed case 2. The close is logged as Redis
+//! logs it, and counted in INFO stats (client_output_buffer_limit_disconnections).
+
+use crate::client::{Client, ClientKind};
+use crate::config::{obuf_class, LogLevel};
+use crate::log;
+use crate::state::Server;
+
+/// The class index of `client` in `client-output-buffer-limit`.
+pub fn class_of(client: &Client) -> usize {
+    match client.kind {
+        ClientKind::Replica => obuf_class::REPLICA,
+        ClientKind::PubSub => obuf_class::PUBSUB,
+        ClientKind::Normal | ClientKind::Master => obuf_class::NORMAL,
+    }
+}
+
+/// Checks `client` against its class's limits at `now_ms`; when one is passed,
+/// schedules the close, logs it and returns true.
+pub fn enforce(server: &mut Server, client: &mut Client, now_ms: i64) -> bool {
+    if client.close_asap || client.kind == ClientKind::Master {
+        return false;
+    }
+    let class = class_of(client);
+    let limit = server.config.client_output_buffer_limits[class];
+    if limit.hard_bytes == 0 && limit.soft_bytes == 0 {
+        return false;
+    }
+    let used = client.output_memory() as u64;
+    let hard = limit.hard_bytes > 0 && used >= limit.hard_bytes;
+    let mut soft = limit.soft_bytes > 0 && used >= limit.soft_bytes;
+    if soft {
+        // The soft limit counts from the first time it was seen exceeded.
+        if client.obuf_soft_limit_since_ms == 0 {
+            client.obuf_soft_limit_since_ms = now_ms;
+            soft = false;
+        } else if (now_ms - client.obuf_soft_limit_since_ms) / 1000 <= limit.soft_seconds as i64 {
+            soft = false;
+        }
+    } else {
+        client.obuf_soft_limit_since_ms = 0;
+    }
+    if !(hard || soft) {
+        return false;
+    }
+    let description = crate::commands::client::describe(client, now_ms);
+    log::line(
+        LogLevel::Warning,
+        now_ms,
+        &format!(
+            "Client {description} scheduled to be closed ASAP for overcoming of output buffer limits."
+        ),
+    );
+    server.stats.output_buffer_limit_disconnections += 1;
+    client.close_asap = true;
+    // The unsent replies are dropped with the client: that is the memory coming back.
+    client.reply = bytes::BytesMut::new();
+    client.notify.notify_one();
+    true
+}
