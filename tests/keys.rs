@@ -4,22 +4,13 @@
 
 mod common;
 
+#[allow(unused_imports)]
+use common::*;
+
 use std::collections::HashSet;
 use std::time::Duration;
 
 use redis::{Connection, Value};
-
-fn cmd(con: &mut Connection, args: &[&str]) -> redis::RedisResult<Value> {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    c.query(con)
-}
-
-fn ok(con: &mut Connection, args: &[&str]) -> Value {
-    cmd(con, args).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
 
 fn err(con: &mut Connection, args: &[&str]) -> String {
     match cmd(con, args) {
@@ -28,14 +19,6 @@ fn err(con: &mut Connection, args: &[&str]) -> String {
             .to_string(),
         Ok(v) => panic!("{args:?}: expected an error, got {v:?}"),
     }
-}
-
-fn bulk(s: &str) -> Value {
-    Value::BulkString(s.as_bytes().to_vec())
-}
-
-fn int(n: i64) -> Value {
-    Value::Int(n)
 }
 
 fn stat(c: &mut Connection, name: &str) -> u64 {

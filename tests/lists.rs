@@ -4,40 +4,12 @@
 
 mod common;
 
+#[allow(unused_imports)]
+use common::*;
+
 use std::time::{Duration, Instant};
 
 use redis::{Connection, Value};
-
-fn cmd(con: &mut Connection, args: &[&str]) -> redis::RedisResult<Value> {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    c.query(con)
-}
-
-fn ok(con: &mut Connection, args: &[&str]) -> Value {
-    cmd(con, args).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
-
-fn err(con: &mut Connection, args: &[&str]) -> String {
-    match cmd(con, args) {
-        Err(e) => {
-            let code = e.code().unwrap_or("").to_string();
-            let detail = e.detail().unwrap_or("").to_string();
-            format!("{code} {detail}").trim().to_string()
-        }
-        Ok(v) => panic!("{args:?}: expected an error, got {v:?}"),
-    }
-}
-
-fn bulk(s: &str) -> Value {
-    Value::BulkString(s.as_bytes().to_vec())
-}
-
-fn int(n: i64) -> Value {
-    Value::Int(n)
-}
 
 fn arr(items: &[&str]) -> Value {
     Value::Array(items.iter().map(|s| bulk(s)).collect())

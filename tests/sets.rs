@@ -4,34 +4,14 @@
 
 mod common;
 
+#[allow(unused_imports)]
+use common::*;
+
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::time::Duration;
 
 use redis::{Connection, Value};
-
-fn cmd(con: &mut Connection, args: &[&str]) -> redis::RedisResult<Value> {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    c.query(con)
-}
-
-fn ok(con: &mut Connection, args: &[&str]) -> Value {
-    cmd(con, args).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
-
-fn err(con: &mut Connection, args: &[&str]) -> String {
-    match cmd(con, args) {
-        Err(e) => {
-            let code = e.code().unwrap_or("").to_string();
-            let detail = e.detail().unwrap_or("").to_string();
-            format!("{code} {detail}").trim().to_string()
-        }
-        Ok(v) => panic!("{args:?}: expected an error, got {v:?}"),
-    }
-}
 
 fn int(con: &mut Connection, args: &[&str]) -> i64 {
     match ok(con, args) {

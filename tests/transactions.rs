@@ -14,18 +14,6 @@ use common::*;
 use raw::{real_redis, run_script, Raw};
 use redis::{Connection, Value};
 
-fn cmd(con: &mut Connection, args: &[&str]) -> redis::RedisResult<Value> {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    c.query(con)
-}
-
-fn ok(con: &mut Connection, args: &[&str]) -> Value {
-    cmd(con, args).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
-
 fn err_text(con: &mut Connection, args: &[&str]) -> String {
     let e = cmd(con, args).expect_err("an error reply");
     match (e.code(), e.detail()) {
@@ -41,10 +29,6 @@ fn status(s: &str) -> Value {
     } else {
         Value::SimpleString(s.to_string())
     }
-}
-
-fn bulk(s: &str) -> Value {
-    Value::BulkString(s.as_bytes().to_vec())
 }
 
 /// WATCH `key` on `watcher`, let `meddle` run, then MULTI / GET / EXEC: returns

@@ -9,6 +9,8 @@
 #![allow(dead_code, clippy::disallowed_methods)]
 
 use std::io::{Read, Write};
+
+use redis::{Connection, Value};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -311,4 +313,42 @@ pub fn raw_exchange(stream: &mut TcpStream, request: &[u8], expect_len: usize) -
         }
     }
     got
+}
+
+// Small helpers the per-family suites share.
+
+/// Runs a command given as words; the raw result.
+pub fn cmd(con: &mut Connection, args: &[&str]) -> redis::RedisResult<Value> {
+    let mut c = redis::cmd(args[0]);
+    for a in &args[1..] {
+        c.arg(*a);
+    }
+    c.query(con)
+}
+
+/// Runs a command that must succeed; its reply.
+pub fn ok(con: &mut Connection, args: &[&str]) -> Value {
+    cmd(con, args).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+}
+
+/// Runs a command that must fail; its error as Redis prints it (`CODE detail`).
+pub fn err(con: &mut Connection, args: &[&str]) -> String {
+    match cmd(con, args) {
+        Err(e) => {
+            let code = e.code().unwrap_or("").to_string();
+            let detail = e.detail().unwrap_or("").to_string();
+            format!("{code} {detail}").trim().to_string()
+        }
+        Ok(v) => panic!("{args:?}: expected an error, got {v:?}"),
+    }
+}
+
+/// A bulk-string reply value.
+pub fn bulk(s: &str) -> Value {
+    Value::BulkString(s.as_bytes().to_vec())
+}
+
+/// An integer reply value.
+pub fn int(n: i64) -> Value {
+    Value::Int(n)
 }
