@@ -342,32 +342,7 @@ impl Ctx<'_> {
 /// Parses a whole argument as a signed 64-bit integer, exactly as Redis's
 /// `string2ll`: no spaces, no '+', no leading zeros except "0", within i64.
 pub fn parse_i64(arg: &[u8]) -> Option<i64> {
-    if arg.is_empty() || arg.len() > 20 {
-        return None;
-    }
-    let (negative, digits) = match arg[0] {
-        b'-' => (true, &arg[1..]),
-        _ => (false, arg),
-    };
-    if digits.is_empty() || (digits[0] == b'0' && (digits.len() > 1 || negative)) {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
-    }
-    if negative {
-        if v > i64::MAX as u64 + 1 {
-            None
-        } else {
-            Some((v as i128).wrapping_neg() as i64)
-        }
-    } else {
-        i64::try_from(v).ok()
-    }
+    resp::number::string2ll(arg)
 }
 
 /// A case-insensitive comparison of an argument with an ASCII keyword.
