@@ -9,25 +9,6 @@ use std::time::Duration;
 
 use common::*;
 
-fn query<T: redis::FromRedisValue>(
-    con: &mut redis::Connection,
-    args: &[&str],
-) -> redis::RedisResult<T> {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    cmd.query(con)
-}
-
-fn err_text(e: redis::RedisError) -> String {
-    match (e.code(), e.detail()) {
-        (Some(code), Some(detail)) => format!("{code} {detail}"),
-        (Some(code), None) => code.to_string(),
-        _ => e.to_string(),
-    }
-}
-
 /// The value of `field=` in a CLIENT LIST / CLIENT INFO line.
 fn field<'a>(line: &'a str, name: &str) -> &'a str {
     line.split(' ')

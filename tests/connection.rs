@@ -10,26 +10,6 @@ use std::time::Duration;
 
 use common::*;
 
-fn query<T: redis::FromRedisValue>(
-    con: &mut redis::Connection,
-    args: &[&str],
-) -> redis::RedisResult<T> {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    cmd.query(con)
-}
-
-fn err_text(e: redis::RedisError) -> String {
-    // The redis crate splits "CODE detail"; put them back together.
-    match (e.code(), e.detail()) {
-        (Some(code), Some(detail)) => format!("{code} {detail}"),
-        (Some(code), None) => code.to_string(),
-        _ => e.to_string(),
-    }
-}
-
 #[test]
 fn ping_echo_and_unknown_commands() {
     let srv = start_server(&[]);

@@ -69,28 +69,6 @@ impl Flags {
     pub const fn has(self, other: Flags) -> bool {
         self.0 & other.0 == other.0
     }
-
-    /// The names COMMAND INFO prints, in Redis's order.
-    pub fn names(self) -> Vec<&'static str> {
-        const NAMES: [(Flags, &str); 11] = [
-            (Flags::WRITE, "write"),
-            (Flags::READONLY, "readonly"),
-            (Flags::DENYOOM, "denyoom"),
-            (Flags::ADMIN, "admin"),
-            (Flags::PUBSUB, "pubsub"),
-            (Flags::NOSCRIPT, "noscript"),
-            (Flags::BLOCKING, "blocking"),
-            (Flags::LOADING, "loading"),
-            (Flags::STALE, "stale"),
-            (Flags::NO_AUTH, "no_auth"),
-            (Flags::FAST, "fast"),
-        ];
-        NAMES
-            .iter()
-            .filter(|(f, _)| self.has(*f))
-            .map(|(_, n)| *n)
-            .collect()
-    }
 }
 
 impl std::ops::BitOr for Flags {

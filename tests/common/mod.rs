@@ -352,3 +352,25 @@ pub fn bulk(s: &str) -> Value {
 pub fn int(n: i64) -> Value {
     Value::Int(n)
 }
+
+/// Runs a command given as words, decoding the reply as `T`.
+pub fn query<T: redis::FromRedisValue>(
+    con: &mut redis::Connection,
+    args: &[&str],
+) -> redis::RedisResult<T> {
+    let mut cmd = redis::cmd(args[0]);
+    for a in &args[1..] {
+        cmd.arg(*a);
+    }
+    cmd.query(con)
+}
+
+/// An error as Redis printed it: the redis crate splits `CODE detail`; join them.
+pub fn err_text(e: redis::RedisError) -> String {
+    // The redis crate splits "CODE detail"; put them back together.
+    match (e.code(), e.detail()) {
+        (Some(code), Some(detail)) => format!("{code} {detail}"),
+        (Some(code), None) => code.to_string(),
+        _ => e.to_string(),
+    }
+}
