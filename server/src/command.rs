@@ -195,6 +195,13 @@ impl CommandSpec {
     }
 }
 
+/// The handler of a container row (OBJECT, FUNCTION, SCRIPT, ...): the dispatcher
+/// always resolves and runs a subcommand instead, so this only answers if a
+/// container is somehow called bare.
+pub fn container(ctx: &mut Ctx<'_>, _args: &[Bytes]) {
+    ctx.reply().error(errors::SYNTAX);
+}
+
 /// A reply writer bound to one client's output buffer and protocol version.
 pub struct Reply<'a> {
     /// The client's pending output.

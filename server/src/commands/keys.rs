@@ -47,7 +47,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     CommandSpec::new("expiretime", 2, R.with(F), expire::expiretime).keys(1, 1, 1).doc("generic", "7.0.0", "O(1)", "Get the expiration Unix timestamp for a key"),
     CommandSpec::new("pexpiretime", 2, R.with(F), expire::pexpiretime).keys(1, 1, 1).doc("generic", "7.0.0", "O(1)", "Get the expiration Unix timestamp for a key in milliseconds"),
     CommandSpec::new("persist", 2, W.with(F), expire::persist).keys(1, 1, 1).doc("generic", "2.2.0", "O(1)", "Remove the expiration from a key"),
-    CommandSpec::new("object", -2, Flags::NONE, object::object).doc("generic", "2.2.3", "Depends on subcommand.", "A container for object introspection commands").subs(object::SUBCOMMANDS),
+    CommandSpec::new("object", -2, Flags::NONE, crate::command::container).doc("generic", "2.2.3", "Depends on subcommand.", "A container for object introspection commands").subs(object::SUBCOMMANDS),
     CommandSpec::new("flushdb", -1, W, flushdb).doc("server", "1.0.0", "O(N) where N is the number of keys in the selected database", "Remove all keys from the current database"),
     CommandSpec::new("flushall", -1, W, flushall).doc("server", "1.0.0", "O(N) where N is the total number of keys in all databases", "Remove all keys from all databases"),
     CommandSpec::new("swapdb", 3, W.with(F), swapdb).doc("server", "4.0.0", "O(N) where N is the count of clients watching or blocking on keys from both databases.", "Swaps two Redis databases"),

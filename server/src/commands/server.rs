@@ -58,18 +58,13 @@ pub const COMMANDS: &[CommandSpec] = &[
         .doc("server", "2.8.12", "O(1)", "Return the role of the instance in the context of replication"),
     CommandSpec::new("lastsave", 1, Flags::LOADING.with(Flags::STALE).with(Flags::FAST), lastsave)
         .doc("server", "1.0.0", "O(1)", "Get the UNIX time stamp of the last successful save to disk"),
-    CommandSpec::new("function", -2, Flags::NONE, unreachable_container)
+    CommandSpec::new("function", -2, Flags::NONE, crate::command::container)
         .doc("scripting", "7.0.0", "Depends on subcommand.", "A container for function commands")
         .subs(FUNCTION_SUBS),
-    CommandSpec::new("script", -2, Flags::NONE, unreachable_container)
+    CommandSpec::new("script", -2, Flags::NONE, crate::command::container)
         .doc("scripting", "2.6.0", "Depends on subcommand.", "A container for Lua scripts management commands")
         .subs(SCRIPT_SUBS),
 ];
-
-fn unreachable_container(ctx: &mut Ctx, _args: &[Bytes]) {
-    // The dispatcher always runs a subcommand; this row only names the container.
-    ctx.reply().error(errors::SYNTAX);
-}
 
 fn info(ctx: &mut Ctx, args: &[Bytes]) {
     let sections: Vec<String> = args[1..]

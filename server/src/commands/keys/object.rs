@@ -58,29 +58,12 @@ pub(super) const SUBCOMMANDS: &[CommandSpec] = &[
 /// Redis's shared integers are 0..OBJ_SHARED_INTEGERS.
 const OBJ_SHARED_INTEGERS: i64 = 10_000;
 
-/// The container's handler: dispatches by subcommand name when the core calls it
-/// directly (it normally dispatches through `SUBCOMMANDS` itself).
-pub(super) fn object(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    let sub = args
-        .get(1)
-        .map(|a| a.to_ascii_lowercase())
-        .unwrap_or_default();
-    match SUBCOMMANDS.iter().find(|s| s.name.as_bytes() == sub) {
-        Some(spec) if spec.arity_ok(args.len()) => (spec.handler)(ctx, args),
-        _ => {
-            let msg = format!(
-                "ERR unknown subcommand or wrong number of arguments for '{}'. Try OBJECT HELP.",
-                String::from_utf8_lossy(args.get(1).map_or(&b""[..], |a| &a[..]))
-            );
-            ctx.reply().error(&msg);
-        }
-    }
-}
-
-/// Looks the key up without touching it; replies null and returns None if missing.
-fn lookup(ctx: &mut Ctx<'_>, key: &[u8]) -> Option<Value> {
+/// Looks the key up without touching it and reads one fact from its value (no
+/// copy: OBJECT on a million-element hash must stay O(1)); replies null and
+/// returns None if the key is missing.
+fn lookup<R>(ctx: &mut Ctx<'_>, key: &[u8], read: impl FnOnce(&Value) -> R) -> Option<R> {
     let db = ctx.client.db;
-    let found = lookup_read(ctx.server, db, key, Lookup::NoTouch).cloned();
+    let found = lookup_read(ctx.server, db, key, Lookup::NoTouch).map(read);
     if found.is_none() {
         ctx.reply().null();
     }
@@ -88,21 +71,21 @@ fn lookup(ctx: &mut Ctx<'_>, key: &[u8]) -> Option<Value> {
 }
 
 fn encoding(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    if let Some(value) = lookup(ctx, &args[2]) {
-        ctx.reply().bulk(value.encoding().as_bytes());
+    if let Some(name) = lookup(ctx, &args[2], Value::encoding) {
+        ctx.reply().bulk(name.as_bytes());
     }
 }
 
 fn refcount(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    if let Some(value) = lookup(ctx, &args[2]) {
-        let shared = matches!(value, Value::String(StringValue::Int(n)) if (0..OBJ_SHARED_INTEGERS).contains(&n));
+    let shared_integer = |value: &Value| matches!(value, Value::String(StringValue::Int(n)) if (0..OBJ_SHARED_INTEGERS).contains(n));
+    if let Some(shared) = lookup(ctx, &args[2], shared_integer) {
         ctx.reply()
             .integer(if shared { i64::from(i32::MAX) } else { 1 });
     }
 }
 
 fn idletime(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    if lookup(ctx, &args[2]).is_some() {
+    if lookup(ctx, &args[2], |_| ()).is_some() {
         if crate::evict::lfu_selected(ctx.server) {
             ctx.reply().error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
             return;
@@ -114,7 +97,7 @@ fn idletime(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 }
 
 fn freq(ctx: &mut Ctx<'_>, args: &[Bytes]) {
-    if lookup(ctx, &args[2]).is_some() {
+    if lookup(ctx, &args[2], |_| ()).is_some() {
         if crate::evict::lfu_selected(ctx.server) {
             // The decayed counter, read without counting this look as an access.
             let now = ctx.now_ms();
