@@ -12,63 +12,37 @@ use std::fmt::Write;
 
 use crate::state::Server;
 
-const DEFAULT: &[&str] = &[
-    "server",
-    "clients",
-    "memory",
-    "persistence",
-    "stats",
-    "replication",
-    "cpu",
-    "modules",
-    "errorstats",
-    "cluster",
-    "keyspace",
+/// Every section in the order Redis prints them, and whether plain `INFO`
+/// (the "default" set) includes it; `all` and `everything` include them all.
+const SECTIONS: [(&str, bool); 13] = [
+    ("server", true),
+    ("clients", true),
+    ("memory", true),
+    ("persistence", true),
+    ("stats", true),
+    ("replication", true),
+    ("cpu", true),
+    ("modules", true),
+    ("commandstats", false),
+    ("errorstats", true),
+    ("latencystats", false),
+    ("cluster", true),
+    ("keyspace", true),
 ];
-const ALL_EXTRA: &[&str] = &["commandstats", "latencystats"];
 
 /// Renders the sections named in `requested` (lowercase; empty means default).
 pub fn render(server: &Server, requested: &[String]) -> String {
-    let mut wanted: Vec<&str> = Vec::new();
-    let add = |name: &str, wanted: &mut Vec<&str>| {
-        if let Some(known) = DEFAULT.iter().chain(ALL_EXTRA).find(|s| **s == name) {
-            if !wanted.contains(known) {
-                wanted.push(known);
-            }
-        }
-    };
-    if requested.is_empty() {
-        DEFAULT.iter().for_each(|s| add(s, &mut wanted));
-    }
-    for r in requested {
-        match r.as_str() {
-            "default" => DEFAULT.iter().for_each(|s| add(s, &mut wanted)),
-            "all" | "everything" => DEFAULT
-                .iter()
-                .chain(ALL_EXTRA)
-                .for_each(|s| add(s, &mut wanted)),
-            other => add(other, &mut wanted),
-        }
-    }
     // Sections come out in Redis's fixed order, whatever order they were asked in.
-    let order: Vec<&str> = [
-        "server",
-        "clients",
-        "memory",
-        "persistence",
-        "stats",
-        "replication",
-        "cpu",
-        "modules",
-        "commandstats",
-        "errorstats",
-        "latencystats",
-        "cluster",
-        "keyspace",
-    ]
-    .into_iter()
-    .filter(|s| wanted.contains(s))
-    .collect();
+    let order: Vec<&str> = SECTIONS
+        .iter()
+        .filter(|(name, in_default)| {
+            (requested.is_empty() && *in_default)
+                || requested.iter().any(|r| {
+                    r == name || r == "all" || r == "everything" || (r == "default" && *in_default)
+                })
+        })
+        .map(|(name, _)| *name)
+        .collect();
     let mut out = String::new();
     for (i, section) in order.iter().enumerate() {
         if i > 0 {
