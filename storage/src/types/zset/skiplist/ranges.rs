@@ -111,7 +111,7 @@ impl SkipList {
             x = if reverse {
                 n.backward
             } else {
-                n.level0.forward
+                n.next0()
             };
         }
     }
@@ -132,7 +132,7 @@ impl SkipList {
             if reverse {
                 n.backward
             } else {
-                n.level0.forward
+                n.next0()
             }
         };
         // A negative offset never stops before the end, as in Redis's `offset--`.
@@ -271,7 +271,7 @@ impl SkipList {
         let mut x = HEADER;
         for i in (0..self.level).rev() {
             loop {
-                let l = self.node(x).level(i);
+                let l = self.level(x, i);
                 if l.forward == NIL || traversed + l.span as usize > start {
                     break;
                 }
