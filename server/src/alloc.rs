@@ -88,3 +88,119 @@ unsafe impl GlobalAlloc for CountingJemalloc {
 
 /// The allocator's name and version for INFO `mem_allocator`.
 pub const ALLOCATOR_NAME: &str = "jemalloc-5.3.0";
+
+/// jemalloc's own totals, as Redis's `zmalloc_get_allocator_info` reads them
+/// for INFO `allocator_*` and MEMORY STATS.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AllocatorStats {
+    /// `stats.allocated`: bytes in live allocations (size classes included).
+    pub allocated: u64,
+    /// `stats.active`: bytes in pages that hold live allocations.
+    pub active: u64,
+    /// `stats.resident`: bytes of the allocator's pages resident in RAM.
+    pub resident: u64,
+}
+
+/// Reads one `size_t` statistic by name.
+fn mallctl_size(name: &std::ffi::CStr) -> u64 {
+    let mut value: usize = 0;
+    let mut len = std::mem::size_of::<usize>();
+    // SAFETY: `name` is a C string, `value` and `len` are valid for writes of
+    // a size_t, and no new value is passed; jemalloc writes at most `len` bytes.
+    let rc = unsafe {
+        tikv_jemalloc_sys::mallctl(
+            name.as_ptr(),
+            (&mut value as *mut usize).cast(),
+            &mut len,
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    if rc == 0 {
+        value as u64
+    } else {
+        0
+    }
+}
+
+/// jemalloc's totals, refreshed now (jemalloc caches them until the `epoch`
+/// advances). The calling thread's cache is flushed first so that the objects it
+/// holds for reuse count as free, as the counter above counts them.
+pub fn allocator_stats() -> AllocatorStats {
+    let mut epoch: u64 = 1;
+    let mut len = std::mem::size_of::<u64>();
+    // SAFETY: "thread.tcache.flush" takes and returns nothing; "epoch" reads and
+    // writes one u64 through valid pointers with the matching length.
+    unsafe {
+        tikv_jemalloc_sys::mallctl(
+            c"thread.tcache.flush".as_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            0,
+        );
+        tikv_jemalloc_sys::mallctl(
+            c"epoch".as_ptr(),
+            (&mut epoch as *mut u64).cast(),
+            &mut len,
+            (&mut epoch as *mut u64).cast(),
+            std::mem::size_of::<u64>(),
+        );
+    }
+    AllocatorStats {
+        allocated: mallctl_size(c"stats.allocated"),
+        active: mallctl_size(c"stats.active"),
+        resident: mallctl_size(c"stats.resident"),
+    }
+}
+
+/// Appends one chunk of jemalloc's statistics report to the String behind `out`.
+unsafe extern "C" fn append_report(out: *mut std::ffi::c_void, text: *const std::ffi::c_char) {
+    if out.is_null() || text.is_null() {
+        return;
+    }
+    // SAFETY: `out` is the &mut String passed by `malloc_stats_text` for the
+    // duration of the call, and jemalloc passes a NUL-terminated string.
+    unsafe {
+        let report = &mut *out.cast::<String>();
+        report.push_str(&std::ffi::CStr::from_ptr(text).to_string_lossy());
+    }
+}
+
+/// jemalloc's human-readable statistics report (MEMORY MALLOC-STATS).
+pub fn malloc_stats_text() -> String {
+    let mut report = String::new();
+    // SAFETY: the callback only touches `report`, which outlives the call;
+    // a null options pointer asks for the default report.
+    unsafe {
+        tikv_jemalloc_sys::malloc_stats_print(
+            Some(append_report),
+            (&mut report as *mut String).cast(),
+            std::ptr::null(),
+        );
+    }
+    report
+}
+
+/// Returns every arena's dirty pages to the system (MEMORY PURGE); false when
+/// jemalloc refused.
+pub fn purge() -> bool {
+    // MALLCTL_ARENAS_ALL (4096) addresses every arena at once, as Redis does.
+    // SAFETY: "arena.4096.purge" takes and returns nothing.
+    let rc = unsafe {
+        tikv_jemalloc_sys::mallctl(
+            c"arena.4096.purge".as_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    rc == 0
+}
+
+/// The bytes jemalloc really reserves for a request of `size` bytes (its size
+/// class), the rounding MEMORY USAGE applies to every allocation it counts.
+pub fn size_class(size: usize) -> usize {
+    Layout::from_size_align(size, 1).map_or(size, |layout| usable(&layout))
+}

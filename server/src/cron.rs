@@ -25,6 +25,7 @@ pub fn tick(server: &mut Server) {
     }
     close_idle_clients(server);
     enforce_output_limits(server);
+    crate::client_evict::cron(server);
     databases_cron(server);
 }
 

@@ -185,18 +185,12 @@ fn total_system_memory() -> u64 {
 }
 
 fn memory_section(server: &Server, out: &mut String) {
-    let used = crate::alloc::used_memory() as u64;
-    let rss = rss_bytes();
-    let mut clients_normal = 0u64;
-    for c in server.clients.values() {
-        if let Ok(c) = c.try_borrow() {
-            clients_normal += (c.qbuf_capacity + c.reply.capacity() + c.reply_in_flight) as u64;
-        }
-    }
-    let peak = server.memory_peak.get().max(used);
-    server.memory_peak.set(peak);
-    let overhead = server.memory_startup + clients_normal;
-    let dataset = used.saturating_sub(overhead);
+    // One breakdown for INFO, MEMORY STATS and MEMORY DOCTOR (getMemoryOverheadData).
+    let mh = crate::commands::memory::overhead(server);
+    let (used, rss, peak) = (mh.total_allocated, mh.rss, mh.peak_allocated);
+    let a = mh.allocator;
+    let ratio = |x: u64, y: u64| format!("{:.2}", x as f64 / y.max(1) as f64);
+    let diff = |x: u64, y: u64| x as i64 - y as i64;
     out.push_str("# Memory\r\n");
     field!(out, "used_memory", used);
     field!(out, "used_memory_human", human_bytes(used));
@@ -207,18 +201,19 @@ fn memory_section(server: &Server, out: &mut String) {
     field!(
         out,
         "used_memory_peak_perc",
-        format!("{:.2}%", used as f64 * 100.0 / peak.max(1) as f64)
+        format!("{:.2}%", mh.peak_perc())
     );
-    field!(out, "used_memory_overhead", overhead);
-    field!(out, "used_memory_startup", server.memory_startup);
-    field!(out, "used_memory_dataset", dataset);
-    let dataset_perc =
-        dataset as f64 * 100.0 / (used.saturating_sub(server.memory_startup)).max(1) as f64;
+    field!(out, "used_memory_overhead", mh.overhead_total);
+    field!(out, "used_memory_startup", mh.startup_allocated);
+    field!(out, "used_memory_dataset", mh.dataset);
     field!(
         out,
         "used_memory_dataset_perc",
-        format!("{dataset_perc:.2}%")
+        format!("{:.2}%", mh.dataset_perc())
     );
+    field!(out, "allocator_allocated", a.allocated);
+    field!(out, "allocator_active", a.active);
+    field!(out, "allocator_resident", a.resident);
     let total = total_system_memory();
     field!(out, "total_system_memory", total);
     field!(out, "total_system_memory_human", human_bytes(total));
@@ -240,19 +235,23 @@ fn memory_section(server: &Server, out: &mut String) {
     field!(out, "maxmemory_human", human_bytes(maxmemory));
     let policy = crate::evict::policy_name(server.config.maxmemory_policy);
     field!(out, "maxmemory_policy", policy);
-    field!(
-        out,
-        "mem_fragmentation_ratio",
-        format!("{:.2}", rss as f64 / used.max(1) as f64)
-    );
-    field!(out, "mem_fragmentation_bytes", rss as i64 - used as i64);
-    field!(out, "mem_not_counted_for_evict", 0);
-    field!(out, "mem_replication_backlog", 0);
+    field!(out, "allocator_frag_ratio", ratio(a.active, a.allocated));
+    field!(out, "allocator_frag_bytes", diff(a.active, a.allocated));
+    field!(out, "allocator_rss_ratio", ratio(a.resident, a.active));
+    field!(out, "allocator_rss_bytes", diff(a.resident, a.active));
+    field!(out, "rss_overhead_ratio", ratio(rss, a.resident));
+    field!(out, "rss_overhead_bytes", diff(rss, a.resident));
+    field!(out, "mem_fragmentation_ratio", ratio(rss, used));
+    field!(out, "mem_fragmentation_bytes", diff(rss, used));
+    // Redis leaves replica and AOF buffers out of the maxmemory comparison.
+    let not_counted = mh.clients_slaves + mh.aof_buffer;
+    field!(out, "mem_not_counted_for_evict", not_counted);
+    field!(out, "mem_replication_backlog", mh.repl_backlog);
     field!(out, "mem_total_replication_buffers", 0);
-    field!(out, "mem_clients_slaves", 0);
-    field!(out, "mem_clients_normal", clients_normal);
+    field!(out, "mem_clients_slaves", mh.clients_slaves);
+    field!(out, "mem_clients_normal", mh.clients_normal);
     field!(out, "mem_cluster_links", 0);
-    field!(out, "mem_aof_buffer", 0);
+    field!(out, "mem_aof_buffer", mh.aof_buffer);
     field!(out, "mem_allocator", crate::alloc::ALLOCATOR_NAME);
     field!(out, "active_defrag_running", 0);
     field!(out, "lazyfree_pending_objects", 0);
@@ -328,7 +327,7 @@ fn stats_section(server: &Server, out: &mut String) {
     field!(out, "expired_time_cap_reached_count", 0);
     field!(out, "expire_cycle_cpu_milliseconds", 0);
     field!(out, "evicted_keys", s.evicted_keys);
-    field!(out, "evicted_clients", 0);
+    field!(out, "evicted_clients", s.evicted_clients);
     field!(out, "total_eviction_exceeded_time", 0);
     field!(out, "current_eviction_exceeded_time", 0);
     field!(out, "keyspace_hits", s.keyspace_hits);

@@ -15,6 +15,7 @@
 pub mod alloc;
 pub mod blocking;
 pub mod client;
+pub mod client_evict;
 pub mod clock;
 pub mod command;
 pub mod commands;

@@ -337,12 +337,19 @@ fn run_requests(
         if crate::obuf::enforce(&mut server, &mut client, now) {
             break Next::CloseNow;
         }
+        if crate::client_evict::after_command(&mut server, &mut client) {
+            break Next::CloseNow;
+        }
         if server.blocking.blocked_clients > 0 && server.dirty != dirty_before {
             crate::blocking::serve_ready(&mut server, client.id);
         }
     };
     client.qbuf = qbuf.len();
     client.qbuf_capacity = qbuf.capacity();
+    // A big request still arriving grew the query buffer without running anything.
+    if !client.close_asap && crate::client_evict::after_command(&mut server, &mut client) {
+        return Next::CloseNow;
+    }
     next
 }
 
@@ -373,6 +380,7 @@ fn unregister(shared: &Rc<RefCell<Server>>, client: &Rc<RefCell<Client>>) {
     crate::pubsub::forget_client(&mut server, &mut c);
     crate::multi::forget_client(&mut server, &mut c);
     server.clients.remove(&c.id);
+    server.client_memory.forget(c.id);
     if c.monitor {
         server.monitors = server.monitors.saturating_sub(1);
     }

@@ -47,6 +47,8 @@ pub struct Stats {
     pub query_buffer_limit_disconnections: u64,
     /// client_output_buffer_limit_disconnections (a Redis 7.2 field).
     pub output_buffer_limit_disconnections: u64,
+    /// evicted_clients (maxmemory-clients).
+    pub evicted_clients: u64,
 }
 
 /// Per-command counters for INFO commandstats.
@@ -129,6 +131,8 @@ pub struct Server {
     pub watches: crate::multi::Watches,
     /// Number of clients in MONITOR mode (so the common case skips the feed).
     pub monitors: usize,
+    /// Memory of the clients that count toward maxmemory-clients.
+    pub client_memory: crate::client_evict::ClientMemory,
     /// Changes since the last save.
     pub dirty: u64,
     /// 40 hex digits naming this process (INFO run_id).
@@ -196,6 +200,7 @@ impl Server {
             command_stats: std::collections::HashMap::with_hasher(PointerHash),
             error_stats: BTreeMap::new(),
             monitors: 0,
+            client_memory: Default::default(),
             blocking: Default::default(),
             pubsub: Default::default(),
             watches: Default::default(),

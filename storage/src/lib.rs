@@ -21,6 +21,7 @@
 //! - [`lru`]: the 24-bit LRU clock behind OBJECT IDLETIME and LRU eviction.
 //! - [`intset`]: the sorted integer array behind small integer sets (`intset.c`).
 //! - [`types`]: lists, hashes, sets and sorted sets with their compact encodings.
+//! - [`usage`]: the bytes of a key and value (MEMORY USAGE) and of a db's dicts.
 
 pub mod db;
 pub mod dict;
@@ -35,6 +36,7 @@ pub mod listpack;
 pub mod lru;
 pub mod sds;
 pub mod types;
+pub mod usage;
 pub mod value;
 
 pub use db::{Db, Lookup};

@@ -164,6 +164,8 @@ pub const KNOWN_COMMAND_INFO_DIFFERENCES: &[&str] = &[
     "lmpop",
     "lpop",
     "lpush",
+    "memory",
+    "memory|usage",
     "lpushx",
     "lrem",
     "ltrim",

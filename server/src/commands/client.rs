@@ -170,7 +170,7 @@ pub fn describe(c: &Client, now_ms: i64) -> String {
     let qbuf_free = c.qbuf_capacity.saturating_sub(c.qbuf);
     let omem = c.output_memory();
     let rbs = c.reply.capacity();
-    let tot_mem = c.qbuf_capacity + rbs + c.reply_in_flight + std::mem::size_of::<Client>();
+    let tot_mem = crate::client_evict::memory_usage(c);
     format!(
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={flags} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={qbuf_free} argv-mem=0 multi-mem=0 rbs={rbs} rbp={} obl=0 oll=0 omem={omem} tot-mem={tot_mem} events=r cmd={cmd} user=default redir=-1 resp={}",
         c.id,

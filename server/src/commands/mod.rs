@@ -15,6 +15,7 @@ pub mod introspection;
 pub mod keys;
 pub mod latency;
 pub mod lists;
+pub mod memory;
 pub mod pubsub;
 pub mod server;
 pub mod sets;
@@ -34,6 +35,7 @@ pub fn families() -> Vec<&'static [CommandSpec]> {
         config::COMMANDS,
         slowlog::COMMANDS,
         latency::COMMANDS,
+        memory::COMMANDS,
         introspection::COMMANDS,
         debug::COMMANDS,
         lists::COMMANDS,

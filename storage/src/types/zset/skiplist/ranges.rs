@@ -108,11 +108,7 @@ impl SkipList {
             }
             let n = self.node(x);
             f(&n.member, n.score);
-            x = if reverse {
-                n.backward
-            } else {
-                n.next0()
-            };
+            x = if reverse { n.backward } else { n.next0() };
         }
     }
 
