@@ -80,6 +80,9 @@ pub enum ReplyMode {
     SkipThis,
 }
 
+/// The part of the reply buffer that stands for Redis's static 16 KB `buf`.
+pub const REPLY_STATIC_LEN: usize = 16 * 1024;
+
 /// The state of one connection that the rest of the server can see.
 #[derive(Debug)]
 pub struct Client {
@@ -103,10 +106,12 @@ pub struct Client {
     pub created_ms: i64,
     /// Last time a command arrived, unix milliseconds (`idle=`, `timeout`).
     pub last_interaction_ms: i64,
-    /// Replies waiting to be written to the socket.
+    /// Replies waiting to be written to the socket, after `reply_sent` bytes
+    /// already written. The buffer is never advanced, so its capacity is its
+    /// whole allocation: what `omem` and `used_memory` both see.
     pub reply: BytesMut,
-    /// Bytes handed to the socket writer but not yet confirmed written.
-    pub reply_in_flight: usize,
+    /// Bytes at the front of `reply` already written to the socket.
+    pub reply_sent: usize,
     /// Bytes read but not yet parsed (`qbuf=`).
     pub qbuf: usize,
     /// Capacity of the query buffer (`qbuf-free=` is capacity minus qbuf).
@@ -162,7 +167,7 @@ impl Client {
             created_ms: now_ms,
             last_interaction_ms: now_ms,
             reply: BytesMut::with_capacity(16 * 1024),
-            reply_in_flight: 0,
+            reply_sent: 0,
             qbuf: 0,
             qbuf_capacity: 0,
             last_command: "NULL",
@@ -185,8 +190,41 @@ impl Client {
         }
     }
 
-    /// Output memory as CLIENT LIST's `omem`: everything not yet on the wire.
+    /// Output memory as CLIENT LIST's `omem` (`getClientOutputBufferMemoryUsage`):
+    /// the allocation holding replies not yet on the wire (as the allocator
+    /// sized it, like Redis's `zmalloc_usable_size` of each reply block), beyond
+    /// the first 16 KB, which play the part of Redis's static `buf`.
     pub fn output_memory(&self) -> usize {
-        self.reply.len() + self.reply_in_flight
+        if self.has_pending_reply() {
+            crate::alloc::size_class(self.reply.capacity()).saturating_sub(REPLY_STATIC_LEN)
+        } else {
+            0
+        }
+    }
+
+    /// True while some reply bytes wait for the socket.
+    pub fn has_pending_reply(&self) -> bool {
+        self.reply.len() > self.reply_sent
+    }
+
+    /// The reply bytes not yet written.
+    pub fn pending_reply(&self) -> &[u8] {
+        self.reply.get(self.reply_sent..).unwrap_or_default()
+    }
+
+    /// Records `n` more bytes written. Once everything went out the buffer starts
+    /// over; when the written part is at least half, the rest moves to the front
+    /// (each byte moves at most once per byte written, so the cost is amortised).
+    pub fn reply_written(&mut self, n: usize) {
+        self.reply_sent = (self.reply_sent + n).min(self.reply.len());
+        if self.reply_sent == self.reply.len() {
+            self.reply.clear();
+            self.reply_sent = 0;
+        } else if self.reply_sent * 2 >= self.reply.len() {
+            let (sent, len) = (self.reply_sent, self.reply.len());
+            self.reply.copy_within(sent..len, 0);
+            self.reply.truncate(len - sent);
+            self.reply_sent = 0;
+        }
     }
 }

@@ -55,8 +55,7 @@ pub fn memory_usage(client: &Client) -> usize {
         + client.subscriptions.patterns.len()
         + client.subscriptions.shard_channels.len();
     client.qbuf_capacity
-        + client.reply.capacity()
-        + client.reply_in_flight
+        + crate::alloc::size_class(client.reply.capacity())
         + std::mem::size_of::<Client>()
         + subscriptions * SUBSCRIPTION_OVERHEAD
 }

@@ -18,7 +18,7 @@ use std::io;
 use std::rc::Rc;
 use std::time::Duration;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::client::Client;
@@ -164,7 +164,7 @@ async fn serve(shared: Rc<RefCell<Server>>, stream: TcpStream, client: Rc<RefCel
     loop {
         let (want_write, close_now) = {
             let c = client.borrow();
-            (!c.reply.is_empty(), c.close_asap)
+            (c.has_pending_reply(), c.close_asap)
         };
         if close_now || (closing && !want_write) {
             break;
@@ -264,17 +264,17 @@ fn write_some(
 ) -> bool {
     let mut c = client.borrow_mut();
     let mut written = 0usize;
-    while !c.reply.is_empty() {
-        match stream.try_write(&c.reply) {
+    while c.has_pending_reply() {
+        match stream.try_write(c.pending_reply()) {
             Ok(n) => {
-                c.reply.advance(n);
+                c.reply_written(n);
                 written += n;
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
             Err(_) => return false,
         }
     }
-    if c.reply.is_empty() && c.reply.capacity() > 1024 * 1024 {
+    if !c.has_pending_reply() && c.reply.capacity() > 1024 * 1024 {
         // Give a huge reply buffer back once it drained (Redis shrinks too).
         c.reply = BytesMut::with_capacity(IOBUF_LEN);
     }

@@ -141,7 +141,8 @@ fn clients_memory(server: &Server) -> (u64, u64) {
     for c in server.clients.values() {
         count += 1;
         if let Ok(c) = c.try_borrow() {
-            bytes += (c.qbuf_capacity + c.reply.capacity() + c.reply_in_flight) as u64;
+            bytes += (crate::alloc::size_class(c.qbuf_capacity)
+                + crate::alloc::size_class(c.reply.capacity())) as u64;
         }
     }
     (bytes, count)
