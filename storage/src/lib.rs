@@ -21,6 +21,8 @@
 //! - [`lru`]: the 24-bit LRU clock behind OBJECT IDLETIME and LRU eviction.
 //! - [`intset`]: the sorted integer array behind small integer sets (`intset.c`).
 //! - [`types`]: lists, hashes, sets and sorted sets with their compact encodings.
+//! - [`rdb`]: RDB files: the writer, the reader (every encoding up to RDB 11),
+//!   LZF and CRC-64.
 //! - [`usage`]: the bytes of a key and value (MEMORY USAGE) and of a db's dicts.
 
 pub mod db;
@@ -34,6 +36,7 @@ pub mod intset;
 pub mod keyspace;
 pub mod listpack;
 pub mod lru;
+pub mod rdb;
 pub mod sds;
 pub mod types;
 pub mod usage;
