@@ -59,6 +59,8 @@ impl Flags {
     pub const BLOCKING: Flags = Flags(1 << 15);
     /// Refused unless `enable-debug-command` allows it (Redis's CMD_PROTECTED).
     pub const PROTECTED: Flags = Flags(1 << 16);
+    /// Refused while loading asynchronously (a replica's diskless load); shown only.
+    pub const NO_ASYNC_LOADING: Flags = Flags(1 << 17);
 
     /// Union of two flag sets (usable in consts).
     pub const fn with(self, other: Flags) -> Flags {

@@ -27,6 +27,7 @@ pub fn tick(server: &mut Server) {
     enforce_output_limits(server);
     crate::client_evict::cron(server);
     databases_cron(server);
+    crate::persist::cron(server);
 }
 
 /// Redis's databasesCron: the slow active-expire cycle (unless DEBUG

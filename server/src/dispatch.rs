@@ -175,6 +175,12 @@ fn gate(
         };
         return Err(format!("ERR Can't execute '{full_name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"));
     }
+    // Redis refuses PING too, so monitoring notices the broken disk.
+    if crate::persist::writes_denied(server)
+        && (spec.flags.has(Flags::WRITE) || spec.name == "ping")
+    {
+        return Err(crate::persist::MISCONF.into());
+    }
     crate::evict::check_oom(server, client, spec)?;
     Ok(())
 }

@@ -266,18 +266,28 @@ fn persistence_section(server: &Server, out: &mut String) {
     field!(out, "current_cow_size", 0);
     field!(out, "current_cow_size_age", 0);
     field!(out, "current_fork_perc", "0.00");
-    field!(out, "current_save_keys_processed", 0);
-    field!(out, "current_save_keys_total", 0);
+    let p = &server.persist;
+    let (processed, total) = crate::persist::bgsave::progress(server);
+    field!(out, "current_save_keys_processed", processed);
+    field!(out, "current_save_keys_total", total);
     field!(out, "rdb_changes_since_last_save", server.dirty);
-    field!(out, "rdb_bgsave_in_progress", 0);
+    field!(out, "rdb_bgsave_in_progress", u8::from(p.bgsave.is_some()));
     field!(out, "rdb_last_save_time", server.last_save_unix_s);
-    field!(out, "rdb_last_bgsave_status", "ok");
-    field!(out, "rdb_last_bgsave_time_sec", -1);
-    field!(out, "rdb_current_bgsave_time_sec", -1);
-    field!(out, "rdb_saves", 0);
-    field!(out, "rdb_last_cow_size", 0);
-    field!(out, "rdb_last_load_keys_expired", 0);
-    field!(out, "rdb_last_load_keys_loaded", 0);
+    field!(
+        out,
+        "rdb_last_bgsave_status",
+        if p.last_bgsave_ok { "ok" } else { "err" }
+    );
+    field!(out, "rdb_last_bgsave_time_sec", p.last_bgsave_time_sec);
+    field!(
+        out,
+        "rdb_current_bgsave_time_sec",
+        crate::persist::bgsave::current_time_sec(server)
+    );
+    field!(out, "rdb_saves", p.rdb_saves);
+    field!(out, "rdb_last_cow_size", p.last_cow_size);
+    field!(out, "rdb_last_load_keys_expired", p.last_load_keys_expired);
+    field!(out, "rdb_last_load_keys_loaded", p.last_load_keys_loaded);
     field!(out, "aof_enabled", 0);
     field!(out, "aof_rewrite_in_progress", 0);
     field!(out, "aof_rewrite_scheduled", 0);

@@ -29,6 +29,7 @@ pub mod log;
 pub mod multi;
 pub mod net;
 pub mod obuf;
+pub mod persist;
 pub mod pubsub;
 pub mod run;
 pub mod slowlog;

@@ -105,6 +105,10 @@ pub async fn run(options: StartOptions) -> i32 {
     };
     write_pidfile(&server.config.pidfile);
     log::line(LogLevel::Warning, now, "Server initialized");
+    if !crate::persist::load::load_at_startup(&mut server) {
+        return 1;
+    }
+    let now = server.clock.now_ms();
     log::line(LogLevel::Notice, now, "Ready to accept connections");
     let shutdown = server.shutdown.clone();
     let shared = Rc::new(RefCell::new(server));
@@ -113,6 +117,7 @@ pub async fn run(options: StartOptions) -> i32 {
     }
     tokio::task::spawn_local(server_cron(shared.clone()));
     tokio::task::spawn_local(signals(shared.clone()));
+    tokio::task::spawn_local(crate::persist::bgsave::drive(shared.clone()));
     shutdown.notified().await;
     finish(&shared)
 }
@@ -216,16 +221,22 @@ async fn signals(shared: Rc<RefCell<Server>>) {
     ) else {
         return;
     };
-    let name = tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    };
-    let server = shared.borrow();
-    log::signal_line(
-        server.clock.now_ms() / 1000,
-        &format!("Received {name} scheduling shutdown..."),
-    );
-    server.shutdown.notify_one();
+    loop {
+        let name = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        };
+        let mut server = shared.borrow_mut();
+        log::signal_line(
+            server.clock.now_ms() / 1000,
+            &format!("Received {name} scheduling shutdown..."),
+        );
+        // As Redis: a failed final save keeps the server running.
+        if crate::persist::prepare_shutdown(&mut server, false, false, false) {
+            server.shutdown.notify_one();
+            return;
+        }
+    }
 }
 
 /// The shutdown sequence (Redis's prepareForShutdown / finishShutdown).

@@ -135,6 +135,8 @@ pub struct Server {
     pub client_memory: crate::client_evict::ClientMemory,
     /// Changes since the last save.
     pub dirty: u64,
+    /// RDB saves and loads (INFO persistence).
+    pub persist: crate::persist::Persistence,
     /// 40 hex digits naming this process (INFO run_id).
     pub run_id: String,
     /// Replication id (INFO master_replid).
@@ -206,6 +208,7 @@ impl Server {
             watches: Default::default(),
             pipeline_clock_us: None,
             dirty: 0,
+            persist: Default::default(),
             run_id: run_id.as_str().to_string(),
             replid,
             start_ms,

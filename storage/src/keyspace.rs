@@ -101,6 +101,11 @@ impl Keyspace {
         &self.dbs
     }
 
+    /// Every database, mutably (snapshots walk them in turn).
+    pub fn dbs_mut(&mut self) -> &mut [Db] {
+        &mut self.dbs
+    }
+
     /// Total keys over all databases.
     pub fn total_keys(&self) -> usize {
         self.dbs.iter().map(Db::len).sum()

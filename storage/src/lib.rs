@@ -42,7 +42,7 @@ pub mod types;
 pub mod usage;
 pub mod value;
 
-pub use db::{Db, Lookup};
+pub use db::{Db, Lookup, SnapItem};
 pub use dict::Dict;
 pub use expire::{ExpireCycle, ExpireStats};
 pub use keyspace::{CopyOutcome, Keyspace, MoveOutcome};

@@ -136,7 +136,8 @@ pub fn value_usage(value: &Value, samples: usize, size_class: SizeClass<'_>) -> 
 fn string_usage(s: &StringValue, size_class: SizeClass<'_>) -> usize {
     match s {
         StringValue::Int(_) | StringValue::Inline { .. } => 0,
-        StringValue::Heap { bytes, .. } => boxed(bytes.len(), size_class),
+        // An Arc allocation: two counters before the bytes.
+        StringValue::Heap { bytes, .. } => boxed(bytes.len() + 16, size_class),
     }
 }
 
@@ -305,12 +306,13 @@ mod tests {
         let entry = jemalloc(std::mem::size_of::<Entry<Value>>());
         assert_eq!(usage(&Value::string(b"12345")), entry);
         assert_eq!(usage(&Value::string(b"hello")), entry);
-        // A long key and a long value each add one rounded allocation.
+        // A long key and a long value each add one rounded allocation (the
+        // value's with its two Arc counters).
         let long_key = [b'k'; 30];
         let v = Value::string(&[b'x'; 100]);
         assert_eq!(
             key_usage(&long_key, &v, 5, &jemalloc),
-            entry + jemalloc(30) + jemalloc(100)
+            entry + jemalloc(30) + jemalloc(100 + 16)
         );
     }
 

@@ -54,12 +54,14 @@ pub enum StringValue {
         /// The bytes.
         data: [u8; VALUE_INLINE_CAP],
     },
-    /// Longer bytes; `raw` as above, and always true past 44 bytes.
+    /// Longer bytes; `raw` as above, and always true past 44 bytes. Shared, not
+    /// copied, when a snapshot takes the value: strings are never changed in
+    /// place (APPEND and SETRANGE build a new value), so sharing is safe.
     Heap {
         /// Encoding `raw` rather than `embstr`.
         raw: bool,
         /// The bytes.
-        bytes: Box<[u8]>,
+        bytes: std::sync::Arc<[u8]>,
     },
 }
 

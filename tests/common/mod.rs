@@ -25,6 +25,8 @@ pub struct ServerGuard {
     child: Option<Child>,
     port: u16,
     dir: PathBuf,
+    /// The directory was made for this server alone and goes with it.
+    owns_dir: bool,
     password: Option<String>,
 }
 
@@ -62,10 +64,19 @@ pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
 /// redis-server), on a free port, in a scratch directory. Panics if it does not
 /// accept connections within 10 s.
 pub fn start_server(args: &[&str]) -> ServerGuard {
+    let mut guard = start_server_in(&scratch_dir("srv"), args);
+    guard.owns_dir = true;
+    guard
+}
+
+/// Starts the server with `dir` as its working directory (`--dir`), so a
+/// restart in the same directory finds the previous run's dump. The directory
+/// outlives the server.
+pub fn start_server_in(dir: &Path, args: &[&str]) -> ServerGuard {
     // Another test may grab the same free port between our probe and the
     // server's bind: then our server exits, and we try another port.
     for _ in 0..10 {
-        if let Some(guard) = try_start_server_on(free_port(), args) {
+        if let Some(guard) = try_start(free_port(), args, dir.to_path_buf()) {
             return guard;
         }
     }
@@ -85,13 +96,14 @@ pub fn start_server_with_config(contents: &str, args: &[&str]) -> ServerGuard {
 /// Starts the server on `port` (`--port` is appended after `args`, so it wins
 /// over a config file's port). Panics if it does not come up.
 pub fn start_server_on(port: u16, args: &[&str]) -> ServerGuard {
-    try_start_server_on(port, args)
-        .unwrap_or_else(|| panic!("redrill-server could not bind port {port}"))
+    let mut guard = try_start(port, args, scratch_dir("srv"))
+        .unwrap_or_else(|| panic!("redrill-server could not bind port {port}"));
+    guard.owns_dir = true;
+    guard
 }
 
 /// Starts the server on `port`; None when it exits because the port is taken.
-fn try_start_server_on(port: u16, args: &[&str]) -> Option<ServerGuard> {
-    let dir = scratch_dir("srv");
+fn try_start(port: u16, args: &[&str], dir: PathBuf) -> Option<ServerGuard> {
     let log = std::fs::File::create(dir.join("server.log")).expect("log file");
     let log2 = log.try_clone().expect("clone log");
     let mut cmd = Command::new(SERVER_BIN);
@@ -115,6 +127,7 @@ fn try_start_server_on(port: u16, args: &[&str]) -> Option<ServerGuard> {
         child: Some(child),
         port,
         dir,
+        owns_dir: false,
         password,
     };
     // Ready means *our* process logged it is listening: a bare connect could
@@ -250,7 +263,9 @@ impl Drop for ServerGuard {
             let _ = child.kill();
             let _ = child.wait();
         }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if self.owns_dir {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 

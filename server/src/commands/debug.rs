@@ -14,6 +14,8 @@
 //! * `DIGEST` / `DIGEST-VALUE <key>...`: SHA1-based digests identical to Redis's,
 //!   to compare datasets across master, replica, AOF and RDB.
 //! * `POPULATE <count> [<prefix>] [<size>]` creates `prefix:N` -> `value:N` keys.
+//! * `RELOAD [MERGE] [NOFLUSH] [NOSAVE]` saves the RDB, empties the keyspace and
+//!   loads the file back: the round trip a restart would make, in place.
 //! * `HELP`.
 //!
 //! Anything else gets Redis's "unknown subcommand or wrong number of arguments".
@@ -69,6 +71,8 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) {
         object(ctx, &args[2]);
     } else if eq_ignore_case(sub, "populate") && (3..=5).contains(&argc) {
         populate(ctx, args);
+    } else if eq_ignore_case(sub, "reload") {
+        reload(ctx, &args[2..]);
     } else if eq_ignore_case(sub, "digest") && argc == 2 {
         let digest = storage::digest::dataset_digest(&ctx.server.keyspace);
         ctx.reply().simple(&storage::digest::to_hex(&digest));
@@ -90,6 +94,48 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) {
     } else {
         reply_subcommand_error(ctx, args);
     }
+}
+
+/// DEBUG RELOAD: save (unless NOSAVE), flush (unless NOFLUSH or MERGE), load.
+fn reload(ctx: &mut Ctx, options: &[Bytes]) {
+    let (mut save, mut flush) = (true, true);
+    for opt in options {
+        if eq_ignore_case(opt, "nosave") {
+            save = false;
+        } else if eq_ignore_case(opt, "noflush") || eq_ignore_case(opt, "merge") {
+            flush = false;
+        } else {
+            return ctx
+                .reply()
+                .error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+        }
+    }
+    if save && crate::persist::save::save_sync(ctx.server).is_err() {
+        return ctx.reply().error("ERR Error trying to save the DB");
+    }
+    if flush {
+        crate::persist::bgsave::abort(ctx.server);
+        ctx.server.keyspace.flush_all();
+    }
+    let path = crate::persist::save::rdb_path(&ctx.server.config);
+    if let Err(e) = crate::persist::load::load_file(ctx.server, &path, !flush) {
+        let now = ctx.now_ms();
+        crate::log::line(
+            crate::config::LogLevel::Warning,
+            now,
+            &format!("Error loading the RDB: {e}"),
+        );
+        return ctx
+            .reply()
+            .error("ERR Error trying to load the RDB dump, check server logs.");
+    }
+    let now = ctx.now_ms();
+    crate::log::line(
+        crate::config::LogLevel::Notice,
+        now,
+        "DB reloaded by DEBUG RELOAD",
+    );
+    ctx.reply().ok();
 }
 
 /// DEBUG SLEEP: blocks the command thread, and with it every client.

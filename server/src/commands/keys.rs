@@ -375,9 +375,18 @@ fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     if !flush_mode_ok(args) {
         return ctx.reply().error(errors::SYNTAX);
     }
+    // As flushAllDataAndResetRDB: a save under way is abandoned, and with save
+    // points configured the empty dataset is saved at once.
+    crate::persist::bgsave::abort(ctx.server);
     let removed = ctx.server.keyspace.flush_all();
-    // Redis adds one more change on top of the removed keys (flushAllDataAndResetRDB).
-    ctx.dirty(removed as u64 + 1);
+    if !ctx.server.config.save.is_empty() {
+        let _ = crate::persist::save::save_sync(ctx.server);
+        ctx.server.dirty = 0;
+    } else {
+        ctx.dirty(removed as u64);
+    }
+    // Redis adds one more change on top (flushAllDataAndResetRDB).
+    ctx.dirty(1);
     ctx.reply().ok();
 }
 

@@ -10,6 +10,10 @@ use bytes::Bytes;
 use crate::client::ClientKind;
 use crate::command::{eq_ignore_case, errors, CommandSpec, Ctx, Flags};
 
+/// SAVE and BGSAVE: admin commands that, unlike most, are refused while loading.
+const F_SAVE: Flags = Flags::ADMIN
+    .with(Flags::NOSCRIPT)
+    .with(Flags::NO_ASYNC_LOADING);
 const F_ADMIN: Flags = Flags::ADMIN
     .with(Flags::NOSCRIPT)
     .with(Flags::LOADING)
@@ -56,6 +60,10 @@ pub const COMMANDS: &[CommandSpec] = &[
         .doc("server", "1.0.0", "O(1)", "Listen for all requests received by the server in real time"),
     CommandSpec::new("role", 1, Flags::NOSCRIPT.with(Flags::LOADING).with(Flags::STALE).with(Flags::FAST), role)
         .doc("server", "2.8.12", "O(1)", "Return the role of the instance in the context of replication"),
+    CommandSpec::new("save", 1, F_SAVE.with(Flags::NO_MULTI), save)
+        .doc("server", "1.0.0", "O(N) where N is the total number of keys in all databases", "Synchronously save the dataset to disk"),
+    CommandSpec::new("bgsave", -1, F_SAVE, bgsave)
+        .doc("server", "1.0.0", "O(N) where N is the total number of keys in all databases", "Asynchronously save the dataset to disk"),
     CommandSpec::new("lastsave", 1, Flags::LOADING.with(Flags::STALE).with(Flags::FAST), lastsave)
         .doc("server", "1.0.0", "O(1)", "Get the UNIX time stamp of the last successful save to disk"),
     CommandSpec::new("function", -2, Flags::NONE, crate::command::container)
@@ -101,6 +109,11 @@ fn shutdown(ctx: &mut Ctx, args: &[Bytes]) {
         // There is never a shutdown in progress to abort: it is synchronous.
         return ctx.reply().error("ERR No shutdown in progress.");
     }
+    if !crate::persist::prepare_shutdown(ctx.server, has("save"), has("nosave"), has("force")) {
+        return ctx
+            .reply()
+            .error("ERR Errors trying to SHUTDOWN. Check logs.");
+    }
     // Like Redis, a successful SHUTDOWN sends no reply: the connection just closes.
     ctx.server.shutdown_requested = true;
     ctx.server.shutdown.notify_one();
@@ -123,6 +136,38 @@ fn role(ctx: &mut Ctx, _args: &[Bytes]) {
     r.bulk(b"master");
     r.integer(0);
     r.array(0);
+}
+
+fn save(ctx: &mut Ctx, _args: &[Bytes]) {
+    if ctx.server.persist.bgsave.is_some() {
+        return ctx.reply().error("ERR Background save already in progress");
+    }
+    match crate::persist::save::save_sync(ctx.server) {
+        Ok(()) => ctx.reply().ok(),
+        Err(_) => ctx.reply().error("ERR"),
+    }
+}
+
+fn bgsave(ctx: &mut Ctx, args: &[Bytes]) {
+    // SCHEDULE matters only while another child (an AOF rewrite) runs in Redis;
+    // nothing else ever runs here, so it is accepted and changes nothing.
+    match &args[1..] {
+        [] => {}
+        [opt] if eq_ignore_case(opt, "schedule") => {}
+        _ => return ctx.reply().error(errors::SYNTAX),
+    }
+    if ctx.server.persist.bgsave.is_some() {
+        return ctx.reply().error("ERR Background save already in progress");
+    }
+    // Inside EXEC the save waits for the cron, as Redis does (no fork in a transaction).
+    if ctx.client.in_exec {
+        ctx.server.persist.bgsave_scheduled = true;
+        return ctx.reply().simple("Background saving scheduled");
+    }
+    match crate::persist::bgsave::start(ctx.server) {
+        Ok(()) => ctx.reply().simple("Background saving started"),
+        Err(_) => ctx.reply().error("ERR"),
+    }
 }
 
 fn lastsave(ctx: &mut Ctx, _args: &[Bytes]) {

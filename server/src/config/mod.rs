@@ -21,7 +21,7 @@ mod load;
 mod ops;
 pub mod parse;
 mod rewrite;
-mod special;
+pub(crate) mod special;
 pub mod table;
 
 pub use load::{load, load_from_args, load_string, ConfigError, Loaded};

@@ -16,6 +16,9 @@
 //! equal to now is still alive.
 
 mod scan;
+mod snapshot;
+
+pub use snapshot::SnapItem;
 
 use crate::dict::Dict;
 use crate::evict::AccessTracker;
@@ -73,6 +76,10 @@ pub struct Db {
     expired_uncounted: u64,
     /// How lookups update access words (LRU clock or LFU counter).
     pub(crate) access: AccessTracker,
+    /// The snapshot epoch: keys whose entry bit differs are pending (`snapshot`).
+    pub(crate) snap_epoch: bool,
+    /// The snapshot under way, if any.
+    pub(crate) snap: Option<snapshot::DbSnap>,
 }
 
 impl Db {
@@ -86,6 +93,8 @@ impl Db {
             expired: Vec::new(),
             expired_uncounted: 0,
             access: AccessTracker::default(),
+            snap_epoch: false,
+            snap: None,
         }
     }
 
@@ -130,6 +139,7 @@ impl Db {
 
     /// Deletes a key because it expired, and logs it.
     pub(crate) fn delete_expired(&mut self, key: &[u8]) {
+        self.before_write(key);
         if let Some((k, _, _)) = self.dict.remove(key) {
             self.expires.remove(key);
             self.expired.push(k);
@@ -150,6 +160,7 @@ impl Db {
     /// Looks `key` up for writing (`lookupKeyWrite`): expired keys are deleted first.
     pub fn lookup_write(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Value> {
         self.expire_if_needed(key, now_ms);
+        self.before_write(key);
         let entry = self.dict.get_mut(key)?;
         entry.set_lru(self.access.touch(entry.lru(), now_ms));
         Some(entry.value_mut())
@@ -169,6 +180,7 @@ impl Db {
     /// expired key is deleted first, so KEEPTTL never revives a dead deadline.
     pub fn set(&mut self, key: &[u8], value: Value, now_ms: i64, keep_ttl: bool) {
         self.expire_if_needed(key, now_ms);
+        self.before_write(key);
         match self.dict.get_mut(key) {
             Some(entry) => {
                 // Redis looks the key up for writing (a touch) and the new value
@@ -177,7 +189,7 @@ impl Db {
                 entry.set_lru(self.access.touch(entry.lru(), now_ms));
             }
             None => {
-                let word = self.access.mode.initial(now_ms);
+                let word = self.stamp(self.access.mode.initial(now_ms));
                 self.dict.insert_new(Sds::new(key), value, word);
             }
         }
@@ -188,6 +200,7 @@ impl Db {
 
     /// Deletes `key` and its deadline (`dbSyncDelete`); true if it existed.
     pub fn delete(&mut self, key: &[u8]) -> bool {
+        self.before_write(key);
         if self.dict.remove(key).is_some() {
             self.expires.remove(key);
             true
@@ -203,6 +216,7 @@ impl Db {
 
     /// Sets the deadline of an existing key; false when the key is missing.
     pub fn set_expire(&mut self, key: &[u8], when_ms: i64) -> bool {
+        self.before_write(key);
         // The expires dict keeps its own copy of the key (free when inline).
         let Some(entry) = self.dict.get(key) else {
             return false;
@@ -214,6 +228,7 @@ impl Db {
 
     /// Removes the deadline of `key` (PERSIST); true if it had one.
     pub fn remove_expire(&mut self, key: &[u8]) -> bool {
+        self.before_write(key);
         self.expires.remove(key).is_some()
     }
 
@@ -250,6 +265,7 @@ impl Db {
 
     /// Removes `key` with its value, clock and deadline, for moving elsewhere.
     pub fn detach(&mut self, key: &[u8]) -> Option<Detached> {
+        self.before_write(key);
         let (key, value, lru) = self.dict.remove(key)?;
         let expire_ms = self.expires.remove(key.as_bytes()).map(|(_, when, _)| when);
         Some(Detached {
@@ -266,7 +282,8 @@ impl Db {
         if let Some(when) = item.expire_ms {
             self.expires.insert_new(item.key.clone(), when, 0);
         }
-        self.dict.insert_new(item.key, item.value, item.lru);
+        let word = self.stamp(item.lru);
+        self.dict.insert_new(item.key, item.value, word);
     }
 
     /// RENAME / RENAMENX (`renameGenericCommand`): the value keeps its deadline.
@@ -318,6 +335,7 @@ impl Db {
 
     /// Removes every key (FLUSHDB); returns how many there were.
     pub fn flush(&mut self) -> usize {
+        self.snapshot_take_all();
         let n = self.dict.len();
         self.dict.clear();
         self.expires.clear();
@@ -329,6 +347,10 @@ impl Db {
     /// Exchanges the data (keys, deadlines, expiry state) with `other` (SWAPDB);
     /// the logs of expired keys stay with their database index.
     pub fn swap_data(&mut self, other: &mut Db) {
+        // Entry bits follow their dict's epoch, so the epochs travel with the data.
+        self.snapshot_take_all();
+        other.snapshot_take_all();
+        std::mem::swap(&mut self.snap_epoch, &mut other.snap_epoch);
         std::mem::swap(&mut self.dict, &mut other.dict);
         std::mem::swap(&mut self.expires, &mut other.expires);
         std::mem::swap(&mut self.expires_cursor, &mut other.expires_cursor);
@@ -364,3 +386,6 @@ impl Db {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod snapshot_tests;

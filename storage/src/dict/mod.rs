@@ -31,6 +31,10 @@ pub const INITIAL_SIZE: usize = 4;
 /// Below this fill percentage a table is worth shrinking (`HASHTABLE_MIN_FILL`).
 pub const MIN_FILL_PERCENT: usize = 10;
 
+/// The top bit of an entry's word, free because LRU and LFU use 24 bits: whether
+/// the entry was taken by the snapshot of the current epoch (`db::snapshot`).
+pub const SNAP_BIT: u32 = 1 << 31;
+
 type Link<V> = Option<Box<Entry<V>>>;
 
 /// One key, its value, its access clock and the next entry of its bucket.
@@ -57,11 +61,19 @@ impl<V> Entry<V> {
     }
     /// The LRU/LFU word (24 bits used).
     pub fn lru(&self) -> u32 {
-        self.lru
+        self.lru & !SNAP_BIT
     }
-    /// Sets the LRU/LFU word.
+    /// Sets the LRU/LFU word, keeping the snapshot bit.
     pub fn set_lru(&mut self, lru: u32) {
-        self.lru = lru;
+        self.lru = (self.lru & SNAP_BIT) | (lru & !SNAP_BIT);
+    }
+    /// The snapshot bit (see `db::snapshot`).
+    pub fn snap_bit(&self) -> bool {
+        self.lru & SNAP_BIT != 0
+    }
+    /// Sets the snapshot bit.
+    pub fn set_snap_bit(&mut self, on: bool) {
+        self.lru = (self.lru & !SNAP_BIT) | if on { SNAP_BIT } else { 0 };
     }
 }
 

@@ -1,0 +1,329 @@
+//! BGSAVE without fork.
+//!
+//! Redis forks a child that writes the parent's frozen memory. Here
+//! [`start`] begins a copy-on-write snapshot of every database
+//! (`storage::db::snapshot`: O(1), it flips an epoch) and starts a writer thread.
+//! The task [`drive`] then walks the snapshot on the command thread in slices of
+//! [`SLICE_KEYS`] keys, yielding to clients between slices, and sends the keys
+//! (strings shared, not copied) to the writer over a channel; a key written
+//! before the walk reached it was already handed over as a pre-image. The writer
+//! serialises, compresses, checksums, fsyncs and renames; the command thread
+//! never waits for the disk. The walk pauses while the writer is
+//! [`MAX_QUEUED_BATCHES`] behind, which bounds the memory in flight.
+//!
+//! The log lines and INFO fields are Redis's, so scripts that wait for
+//! "Background saving terminated with success" work unchanged.
+
+use std::fs::File;
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use crossbeam::channel::{unbounded, Receiver, Sender};
+use storage::rdb::writer::{RdbWriter, WriteOptions};
+use storage::SnapItem;
+
+use super::save::{self, AccessMeta};
+use crate::config::LogLevel;
+use crate::log;
+use crate::state::Server;
+
+/// Keys taken per slice of the walk (a few hundred microseconds of work).
+pub const SLICE_KEYS: usize = 1024;
+/// Batches the writer may lag behind before the walk waits for it.
+pub const MAX_QUEUED_BATCHES: usize = 32;
+
+/// What the command thread sends the writer.
+enum Batch {
+    /// Keys of database `db`.
+    Keys(usize, Vec<SnapItem>),
+    /// Every key was sent: finish the file.
+    End,
+}
+
+/// A background save under way.
+#[derive(Debug)]
+pub struct BgSave {
+    tx: Sender<Batch>,
+    thread: Option<JoinHandle<Result<u64, String>>>,
+    /// Database the walk is in.
+    db: usize,
+    /// The walk sent every key and the end marker.
+    walked: bool,
+    /// Monotonic microseconds when it began.
+    started_us: u64,
+    /// `dirty` when the snapshot began: later changes are not in the file.
+    dirty_at_start: u64,
+    cow_bytes: u64,
+    temp: PathBuf,
+    /// Tells the writer to stop at its next key.
+    cancel: Arc<AtomicBool>,
+    /// Keys handed to the writer so far.
+    keys_sent: u64,
+    /// Keys in the snapshot.
+    keys_total: u64,
+}
+
+/// BGSAVE: begins the snapshot and the writer; false (logged) if it could not.
+pub fn start(server: &mut Server) -> Result<(), String> {
+    if server.persist.bgsave.is_some() {
+        return Err("Background save already in progress".into());
+    }
+    let now = server.clock.now_ms();
+    server.persist.last_bgsave_try_s = now / 1000;
+    for db in server.keyspace.dbs_mut() {
+        db.snapshot_begin();
+    }
+    let sizes: Vec<(usize, usize)> = server
+        .keyspace
+        .dbs()
+        .iter()
+        .map(|db| (db.len(), db.expires_len()))
+        .collect();
+    let job = WriterJob {
+        temp: save::temp_path(&server.config),
+        target: save::rdb_path(&server.config),
+        dir: server.config.dir.clone(),
+        opts: save::write_options(&server.config),
+        aux: save::aux_fields(server),
+        access: AccessMeta::from_config(&server.config, now),
+        sizes,
+        key_delay_us: server.config.rdb_key_save_delay,
+        cancel: Arc::new(AtomicBool::new(false)),
+    };
+    let cancel = job.cancel.clone();
+    let temp = job.temp.clone();
+    let (tx, rx) = unbounded();
+    let thread = std::thread::Builder::new()
+        .name("redrill-bgsave".into())
+        .spawn(move || job.run(rx))
+        .map_err(|e| format!("Can't save in background: {e}"))?;
+    server.persist.bgsave = Some(BgSave {
+        tx,
+        thread: Some(thread),
+        db: 0,
+        walked: false,
+        started_us: server.clock.monotonic_us(),
+        dirty_at_start: server.dirty,
+        cow_bytes: 0,
+        temp,
+        cancel,
+        keys_sent: 0,
+        keys_total: server.keyspace.total_keys() as u64,
+    });
+    log::line(
+        LogLevel::Notice,
+        now,
+        &format!("Background saving started by pid {}", std::process::id()),
+    );
+    server.persist.wake.notify_one();
+    Ok(())
+}
+
+/// One slice of the walk, and the end of the save once the writer is done.
+/// Returns false when no background save is under way any more.
+pub fn step(server: &mut Server) -> bool {
+    let Some(bg) = server.persist.bgsave.as_mut() else {
+        return false;
+    };
+    if !bg.walked && bg.tx.len() < MAX_QUEUED_BATCHES {
+        let dbs = server.keyspace.dbs_mut();
+        let mut items = Vec::with_capacity(SLICE_KEYS);
+        while bg.db < dbs.len() && items.len() < SLICE_KEYS {
+            let db = &mut dbs[bg.db];
+            let done = db.snapshot_step(SLICE_KEYS - items.len(), &mut items);
+            if !items.is_empty() {
+                bg.keys_sent += items.len() as u64;
+                let batch = std::mem::replace(&mut items, Vec::with_capacity(SLICE_KEYS));
+                let _ = bg.tx.send(Batch::Keys(bg.db, batch));
+            }
+            if done {
+                bg.cow_bytes += db.snapshot_end();
+                bg.db += 1;
+            }
+        }
+        if bg.db >= dbs.len() {
+            let _ = bg.tx.send(Batch::End);
+            bg.walked = true;
+        }
+    }
+    if bg.thread.as_ref().is_some_and(|t| t.is_finished()) {
+        finish(server);
+        return false;
+    }
+    true
+}
+
+/// Records the writer's result (`backgroundSaveDoneHandler`).
+fn finish(server: &mut Server) {
+    let Some(mut bg) = server.persist.bgsave.take() else {
+        return;
+    };
+    let result = match bg.thread.take().map(|t| t.join()) {
+        Some(Ok(r)) => r,
+        _ => Err("the background save thread panicked".into()),
+    };
+    let now = server.clock.now_ms();
+    let p = &mut server.persist;
+    p.last_bgsave_time_sec =
+        (server.clock.monotonic_us().saturating_sub(bg.started_us) / 1_000_000) as i64;
+    p.last_cow_size = bg.cow_bytes;
+    match result {
+        Ok(_bytes) => {
+            log::line(
+                LogLevel::Notice,
+                now,
+                "Background saving terminated with success",
+            );
+            server.dirty = server.dirty.saturating_sub(bg.dirty_at_start);
+            server.last_save_unix_s = now / 1000;
+            p.last_bgsave_ok = true;
+            p.rdb_saves += 1;
+        }
+        Err(e) => {
+            log::line(LogLevel::Warning, now, &e);
+            log::line(LogLevel::Warning, now, "Background saving error");
+            p.last_bgsave_ok = false;
+        }
+    }
+}
+
+/// Abandons the save under way (SHUTDOWN, FLUSHALL): the snapshot ends, the
+/// writer stops at its next batch and its temp file is removed.
+pub fn abort(server: &mut Server) {
+    let Some(mut bg) = server.persist.bgsave.take() else {
+        return;
+    };
+    for db in server.keyspace.dbs_mut() {
+        db.snapshot_end();
+    }
+    bg.cancel.store(true, Ordering::Relaxed);
+    drop(bg.tx);
+    if let Some(t) = bg.thread.take() {
+        let _ = t.join();
+    }
+    let _ = std::fs::remove_file(&bg.temp);
+}
+
+/// INFO's `current_save_keys_processed` and `current_save_keys_total`.
+pub fn progress(server: &Server) -> (u64, u64) {
+    server
+        .persist
+        .bgsave
+        .as_ref()
+        .map_or((0, 0), |bg| (bg.keys_sent, bg.keys_total))
+}
+
+/// INFO's `rdb_current_bgsave_time_sec`, -1 when none runs.
+pub fn current_time_sec(server: &Server) -> i64 {
+    server.persist.bgsave.as_ref().map_or(-1, |bg| {
+        (server.clock.monotonic_us().saturating_sub(bg.started_us) / 1_000_000) as i64
+    })
+}
+
+/// What the writer thread needs, captured when the snapshot began.
+struct WriterJob {
+    temp: PathBuf,
+    target: PathBuf,
+    dir: String,
+    opts: WriteOptions,
+    aux: Vec<(&'static str, String)>,
+    access: AccessMeta,
+    sizes: Vec<(usize, usize)>,
+    key_delay_us: i64,
+    cancel: Arc<AtomicBool>,
+}
+
+impl WriterJob {
+    /// The writer thread: the file from the batches, then fsync and rename.
+    fn run(self, rx: Receiver<Batch>) -> Result<u64, String> {
+        let result = self.write(&rx).and_then(|bytes| {
+            std::fs::rename(&self.temp, &self.target)
+                .map(|()| bytes)
+                .map_err(|e| format!("Error moving temp DB file on the final destination: {e}"))
+        });
+        if result.is_err() {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+        result
+    }
+
+    fn write(&self, rx: &Receiver<Batch>) -> Result<u64, String> {
+        let file = File::create(&self.temp).map_err(|e| {
+            format!(
+                "Failed opening the temp RDB file {} (in server root dir {}) for saving: {}",
+                self.temp
+                    .file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default(),
+                self.dir,
+                crate::config::special::strerror(&e)
+            )
+        })?;
+        let err = |e: io::Error| format!("Write error saving DB on disk: {e}");
+        let mut w = RdbWriter::new(io::BufWriter::with_capacity(1 << 20, file), self.opts);
+        w.header().map_err(err)?;
+        for (name, value) in &self.aux {
+            w.aux(name.as_bytes(), value.as_bytes()).map_err(err)?;
+        }
+        let mut current_db = None;
+        loop {
+            match rx.recv() {
+                Ok(Batch::Keys(db, items)) => {
+                    if current_db != Some(db) {
+                        let (size, expires) = self.sizes.get(db).copied().unwrap_or((0, 0));
+                        w.select_db(db, size, expires).map_err(err)?;
+                        current_db = Some(db);
+                    }
+                    for item in &items {
+                        if self.cancel.load(Ordering::Relaxed) {
+                            return Err("Background save aborted".into());
+                        }
+                        let meta = self.access.meta(item.lru, item.expire_ms);
+                        w.key(item.key.as_bytes(), &item.value, &meta)
+                            .map_err(err)?;
+                        save::key_delay(self.key_delay_us);
+                    }
+                }
+                Ok(Batch::End) => break,
+                // The server abandoned the save.
+                Err(_) => return Err("Background save aborted".into()),
+            }
+        }
+        let bytes = w.bytes_written();
+        let out = w.finish().map_err(err)?;
+        let file = out.into_inner().map_err(|e| err(e.into_error()))?;
+        file.sync_all().map_err(err)?;
+        Ok(bytes)
+    }
+}
+
+/// The task that drives background saves: sleeps until one starts, then walks
+/// a slice at a time, yielding to clients between slices.
+pub async fn drive(shared: std::rc::Rc<std::cell::RefCell<Server>>) {
+    loop {
+        let wake = shared.borrow().persist.wake.clone();
+        let active = {
+            let mut server = shared.borrow_mut();
+            step(&mut server)
+        };
+        if !active {
+            wake.notified().await;
+            continue;
+        }
+        let backlog = shared
+            .borrow()
+            .persist
+            .bgsave
+            .as_ref()
+            .is_some_and(|bg| bg.walked || bg.tx.len() >= MAX_QUEUED_BATCHES);
+        if backlog {
+            // The writer is behind (or finishing): check back shortly.
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        } else {
+            tokio::task::yield_now().await;
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! Loading `dbfilename` at start-up (Redis's `loadDataFromDisk` / `rdbLoad`),
+//! with Redis's log lines. Keys whose deadline already passed are dropped, as a
+//! master does; a file that cannot be read fully is fatal, never half-loaded.
+
+use std::path::Path;
+
+use storage::rdb::reader::{self, LoadOptions, Record};
+use storage::types::hash::HashLimits;
+use storage::types::zset::ZsetLimits;
+
+use super::save;
+use crate::config::{Config, LogLevel};
+use crate::log;
+use crate::state::Server;
+
+/// What one load found.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Loaded {
+    /// Keys stored.
+    pub keys: u64,
+    /// Keys skipped because their deadline had passed.
+    pub expired: u64,
+}
+
+/// The reader's options from the config (encoding thresholds, databases).
+pub fn load_options(config: &Config, seed: u64) -> LoadOptions {
+    let clamp = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+    LoadOptions {
+        databases: config.databases,
+        hash_limits: HashLimits {
+            max_listpack_entries: clamp(config.hash_max_listpack_entries),
+            max_listpack_value: clamp(config.hash_max_listpack_value),
+        },
+        zset_limits: ZsetLimits {
+            max_listpack_entries: clamp(config.zset_max_listpack_entries),
+            max_listpack_value: clamp(config.zset_max_listpack_value),
+        },
+        set_max_intset_entries: clamp(config.set_max_intset_entries),
+        list_max_listpack_size: config.list_max_listpack_size,
+        seed,
+    }
+}
+
+/// Loads `path` into the (empty) keyspace. Errors are the reader's message.
+/// With `merge` (DEBUG RELOAD NOFLUSH/MERGE) a key already present is replaced;
+/// otherwise a key twice in the file is corruption, as in Redis.
+pub fn load_file(server: &mut Server, path: &Path, merge: bool) -> Result<Loaded, String> {
+    let data = std::fs::read(path).map_err(|e| crate::config::special::strerror(&e))?;
+    let opts = load_options(&server.config, server.rng.next_u64());
+    let now = server.clock.now_ms();
+    let delay = server.config.key_load_delay;
+    let mut loaded = Loaded::default();
+    let keyspace = &mut server.keyspace;
+    let mut on_record = |record: Record| -> Result<(), String> {
+        match record {
+            Record::Aux { name, value } => log_aux(&name, &value, now),
+            Record::Key(k) => {
+                if k.expire_ms.is_some_and(|when| when < now) {
+                    loaded.expired += 1;
+                    return Ok(());
+                }
+                let db = keyspace.db_mut(k.db);
+                if !merge && db.peek(&k.key).is_some() {
+                    return Err("Duplicated key found in RDB file".into());
+                }
+                db.set(&k.key, k.value, now, false);
+                if let Some(when) = k.expire_ms {
+                    db.set_expire(&k.key, when);
+                }
+                loaded.keys += 1;
+                save::key_delay(delay);
+            }
+            Record::SelectDb(_) | Record::ResizeDb { .. } | Record::Function(_) => {}
+        }
+        Ok(())
+    };
+    reader::load(&data, &opts, &mut on_record).map_err(|e| e.to_string())?;
+    Ok(loaded)
+}
+
+/// The AUX fields Redis reports while loading.
+fn log_aux(name: &[u8], value: &[u8], now: i64) {
+    let value = String::from_utf8_lossy(value);
+    match name {
+        b"redis-ver" => log::line(
+            LogLevel::Notice,
+            now,
+            &format!("Loading RDB produced by version {value}"),
+        ),
+        b"ctime" => {
+            if let Ok(ctime) = value.parse::<i64>() {
+                let age = (now / 1000 - ctime).max(0);
+                log::line(LogLevel::Notice, now, &format!("RDB age {age} seconds"));
+            }
+        }
+        b"used-mem" => {
+            if let Ok(bytes) = value.parse::<u64>() {
+                let mb = bytes as f64 / (1024.0 * 1024.0);
+                log::line(
+                    LogLevel::Notice,
+                    now,
+                    &format!("RDB memory usage when created {mb:.2} Mb"),
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Start-up: loads the dump if there is one. False means the server must exit.
+pub fn load_at_startup(server: &mut Server) -> bool {
+    let path = save::rdb_path(&server.config);
+    if !path.exists() {
+        return true;
+    }
+    let started_us = server.clock.monotonic_us();
+    let now = server.clock.now_ms();
+    match load_file(server, &path, false) {
+        Ok(loaded) => {
+            log::line(
+                LogLevel::Notice,
+                now,
+                &format!(
+                    "Done loading RDB, keys loaded: {}, keys expired: {}.",
+                    loaded.keys, loaded.expired
+                ),
+            );
+            log::line(
+                LogLevel::Notice,
+                now,
+                &format!(
+                    "DB loaded from disk: {:.3} seconds",
+                    server.clock.monotonic_us().saturating_sub(started_us) as f64 / 1e6
+                ),
+            );
+            server.persist.last_load_keys_loaded = loaded.keys;
+            server.persist.last_load_keys_expired = loaded.expired;
+            true
+        }
+        Err(e) => {
+            log::line(
+                LogLevel::Warning,
+                now,
+                &format!("Fatal error loading the DB: {e}. Exiting."),
+            );
+            false
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! Point-in-time snapshots of a database without fork: copy-on-write per key.
+//!
+//! Redis forks and lets the kernel copy the pages the parent writes while the
+//! child saves. Here the command thread walks the dict itself, in slices between
+//! commands, with SCAN's reverse-binary cursor (which visits every key present for
+//! the whole walk, whatever resizes happen), and hands each key's value to the
+//! snapshot writer. A key changed before the walk reached it hands over its old
+//! value first (its *pre-image*), so the snapshot holds every key as it was when
+//! the snapshot began, and nothing written after.
+//!
+//! "Taken" is one bit of the dict entry's word ([`SNAP_BIT`]): a key is pending
+//! while its bit differs from the db's epoch. Beginning a snapshot flips the epoch,
+//! which makes every existing key pending in O(1); new keys get the current epoch
+//! (never pending); taking a key sets its bit to the epoch, so a key the walk meets
+//! twice (rehashing moves entries) is taken once. When the walk ends every bit
+//! equals the epoch again, ready for the next flip.
+//!
+//! Values are cloned when taken: a string's bytes are shared (an `Arc`), so the
+//! walk costs a reference count per string; collections are copied. The extra
+//! memory is therefore the pre-images of keys written during the save plus what
+//! the writer has not yet consumed, not the data set.
+
+use super::Db;
+use crate::dict::SNAP_BIT;
+use crate::sds::Sds;
+use crate::value::Value;
+
+/// A key as the snapshot must write it.
+#[derive(Clone, Debug)]
+pub struct SnapItem {
+    /// The key.
+    pub key: Sds,
+    /// The value when the snapshot began.
+    pub value: Value,
+    /// Its deadline then, unix ms.
+    pub expire_ms: Option<i64>,
+    /// Its LRU/LFU word when taken (reads after the snapshot began may have
+    /// touched it: access words are not part of the point-in-time promise).
+    pub lru: u32,
+}
+
+/// A database's part of a snapshot in progress.
+#[derive(Debug, Default)]
+pub(crate) struct DbSnap {
+    /// SCAN cursor of the walk.
+    cursor: u64,
+    /// The walk has met every pending key.
+    done: bool,
+    /// Pre-images of keys written before the walk reached them.
+    preimages: Vec<SnapItem>,
+    /// Approximate bytes of values copied for pre-images (INFO's COW size).
+    cow_bytes: u64,
+}
+
+impl Db {
+    /// Begins a snapshot: every key present now is pending. False if one is
+    /// already under way for this database.
+    pub fn snapshot_begin(&mut self) -> bool {
+        if self.snap.is_some() {
+            return false;
+        }
+        self.snap_epoch = !self.snap_epoch;
+        self.snap = Some(DbSnap::default());
+        true
+    }
+
+    /// True while a snapshot of this database is under way.
+    pub fn snapshot_active(&self) -> bool {
+        self.snap.is_some()
+    }
+
+    /// An entry word for a key created now: never pending.
+    pub(crate) fn stamp(&self, word: u32) -> u32 {
+        (word & !SNAP_BIT) | if self.snap_epoch { SNAP_BIT } else { 0 }
+    }
+
+    /// Called before any change to `key`: if the snapshot still needs it, its
+    /// current value becomes a pre-image.
+    pub(crate) fn before_write(&mut self, key: &[u8]) {
+        let Some(snap) = self.snap.as_mut() else {
+            return;
+        };
+        let epoch = self.snap_epoch;
+        let Some(entry) = self.dict.get_mut(key) else {
+            return;
+        };
+        if entry.snap_bit() == epoch {
+            return;
+        }
+        entry.set_snap_bit(epoch);
+        let value = entry.value().clone();
+        snap.cow_bytes += approx_copied_bytes(&value);
+        let item = SnapItem {
+            key: entry.key().clone(),
+            value,
+            expire_ms: self.expires.get(key).map(|e| *e.value()),
+            lru: entry.lru(),
+        };
+        snap.preimages.push(item);
+    }
+
+    /// Moves pending pre-images into `out`, then walks on until about `max_keys`
+    /// keys were taken. True once every key of the snapshot is in `out`.
+    pub fn snapshot_step(&mut self, max_keys: usize, out: &mut Vec<SnapItem>) -> bool {
+        self.walk(max_keys, Some(out))
+    }
+
+    /// The walk: takes up to `max_keys` pending keys into `out`, or with `out`
+    /// None only marks them taken (an abandoned snapshot copies nothing).
+    fn walk(&mut self, max_keys: usize, mut out: Option<&mut Vec<SnapItem>>) -> bool {
+        let Some(snap) = self.snap.as_mut() else {
+            return true;
+        };
+        match out.as_deref_mut() {
+            Some(out) => out.append(&mut snap.preimages),
+            None => snap.preimages.clear(),
+        }
+        let epoch = self.snap_epoch;
+        let mut taken = 0usize;
+        let mut keys = Vec::new();
+        while !snap.done && taken < max_keys {
+            if self.dict.is_empty() {
+                snap.done = true;
+                break;
+            }
+            keys.clear();
+            let next = self.dict.scan(snap.cursor, |e| {
+                if e.snap_bit() != epoch {
+                    keys.push(e.key().clone());
+                }
+            });
+            for key in &keys {
+                let Some(entry) = self.dict.get_mut(key.as_bytes()) else {
+                    continue;
+                };
+                entry.set_snap_bit(epoch);
+                taken += 1;
+                let Some(out) = out.as_deref_mut() else {
+                    continue;
+                };
+                out.push(SnapItem {
+                    key: key.clone(),
+                    value: entry.value().clone(),
+                    expire_ms: self.expires.get(key.as_bytes()).map(|e| *e.value()),
+                    lru: entry.lru(),
+                });
+            }
+            snap.cursor = next;
+            snap.done = next == 0;
+        }
+        snap.done
+    }
+
+    /// Ends this database's part of the snapshot, returning its COW byte count.
+    /// Only call once [`Db::snapshot_step`] returned true, or to abandon a
+    /// snapshot (the walk is then finished first so every bit is back in step).
+    pub fn snapshot_end(&mut self) -> u64 {
+        if self.snap.as_ref().is_some_and(|s| !s.done) {
+            self.walk(usize::MAX, None);
+        }
+        self.snap.take().map_or(0, |s| s.cow_bytes)
+    }
+
+    /// Takes every pending key now (before FLUSHDB or SWAPDB replace the data):
+    /// they wait as pre-images for the next step.
+    pub(crate) fn snapshot_take_all(&mut self) {
+        if self.snap.as_ref().is_none_or(|s| s.done) {
+            return;
+        }
+        let mut all = Vec::new();
+        self.snapshot_step(usize::MAX, &mut all);
+        if let Some(snap) = self.snap.as_mut() {
+            snap.preimages.append(&mut all);
+        }
+    }
+}
+
+/// Bytes a clone of `value` copied: nothing for shared strings.
+fn approx_copied_bytes(value: &Value) -> u64 {
+    match value {
+        Value::String(_) => 0,
+        Value::List(l) => l.nodes().map(|n| n.as_bytes().len() as u64).sum(),
+        Value::Hash(h) => h.len() as u64 * 32,
+        Value::Set(s) => s.len() as u64 * 16,
+        Value::ZSet(z) => z.len() as u64 * 64,
+    }
+}

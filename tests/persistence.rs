@@ -1,0 +1,278 @@
+//! RDB persistence end to end: SAVE and a restart, BGSAVE's point-in-time view
+//! while clients keep writing, DEBUG RELOAD, save points, MISCONF after a failed
+//! background save, SHUTDOWN SAVE/NOSAVE and the final save on SIGTERM, and the
+//! refusal of a corrupt dump at start-up. Dumps are compared through DEBUG
+//! DIGEST, which covers every key, value and TTL.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use redis::Connection;
+
+/// How long a save, a load or a log line may take to show up.
+const WAIT: Duration = Duration::from_secs(20);
+
+fn q<T: redis::FromRedisValue>(con: &mut Connection, args: &[&str]) -> T {
+    query(con, args).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+}
+
+fn digest(con: &mut Connection) -> String {
+    q(con, &["DEBUG", "DIGEST"])
+}
+
+fn info_field(con: &mut Connection, name: &str) -> String {
+    let text: String = q(con, &["INFO", "persistence"]);
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .unwrap_or_else(|| panic!("INFO persistence has no {name}:\n{text}"))
+        .trim()
+        .to_string()
+}
+
+/// Keys of every type and encoding, a TTL, and a second database.
+fn fill(con: &mut Connection) {
+    ok(con, &["SET", "plain", "hello"]);
+    ok(con, &["SET", "number", "12345"]);
+    ok(con, &["SET", "long", &"x".repeat(300)]);
+    ok(con, &["SET", "ttl", "v", "EX", "1000"]);
+    cmd(con, &["RPUSH", "list", "a", "b", "3"]).unwrap();
+    cmd(con, &["HSET", "hash", "f1", "v1", "f2", "2"]).unwrap();
+    cmd(con, &["SADD", "ints", "1", "2", "3"]).unwrap();
+    cmd(con, &["SADD", "words", "a", "b"]).unwrap();
+    cmd(con, &["ZADD", "zset", "1.5", "a", "-2", "b"]).unwrap();
+    for i in 0..200 {
+        let (f, m) = (format!("f{i}"), format!("m{i}"));
+        cmd(con, &["HSET", "bighash", &f, &"v".repeat(80)]).unwrap();
+        cmd(con, &["ZADD", "bigzset", &i.to_string(), &m]).unwrap();
+        cmd(con, &["SADD", "bigset", &m]).unwrap();
+    }
+    ok(con, &["SELECT", "3"]);
+    ok(con, &["SET", "in-db-3", "yes"]);
+    ok(con, &["SELECT", "0"]);
+}
+
+#[test]
+fn save_then_restart_restores_every_key_and_ttl() {
+    let dir = scratch_dir("persist");
+    let mut srv = start_server_in(&dir, &["--enable-debug-command", "yes"]);
+    let mut con = srv.connection();
+    fill(&mut con);
+    let before = digest(&mut con);
+    let lastsave: i64 = q(&mut con, &["LASTSAVE"]);
+    ok(&mut con, &["SAVE"]);
+    assert!(q::<i64>(&mut con, &["LASTSAVE"]) >= lastsave);
+    assert_eq!(info_field(&mut con, "rdb_changes_since_last_save"), "0");
+    assert!(dir.join("dump.rdb").exists());
+    assert!(srv.log().contains("DB saved on disk"));
+    drop(con);
+    srv.terminate();
+
+    let srv = start_server_in(&dir, &["--enable-debug-command", "yes"]);
+    let mut con = srv.connection();
+    assert_eq!(digest(&mut con), before);
+    let ttl: i64 = q(&mut con, &["TTL", "ttl"]);
+    assert!((990..=1000).contains(&ttl), "ttl {ttl}");
+    assert_eq!(
+        q::<String>(&mut con, &["OBJECT", "ENCODING", "bigzset"]),
+        "skiplist"
+    );
+    assert_eq!(
+        q::<String>(&mut con, &["OBJECT", "ENCODING", "ints"]),
+        "intset"
+    );
+    let log = srv.log();
+    assert!(
+        log.contains("Done loading RDB, keys loaded: 13, keys expired: 0."),
+        "{log}"
+    );
+    assert!(log.contains("DB loaded from disk"), "{log}");
+    assert_eq!(info_field(&mut con, "rdb_last_load_keys_loaded"), "13");
+}
+
+#[test]
+fn bgsave_writes_the_dataset_as_it_was_when_it_began() {
+    let dir = scratch_dir("persist");
+    // 100 µs per key written: the save of 5,000 keys lasts about half a second.
+    let args = [
+        "--enable-debug-command",
+        "yes",
+        "--rdb-key-save-delay",
+        "100",
+    ];
+    let mut srv = start_server_in(&dir, &args);
+    let mut con = srv.connection();
+    fill(&mut con);
+    cmd(&mut con, &["DEBUG", "POPULATE", "5000", "key", "50"]).unwrap();
+    let at_start = digest(&mut con);
+    assert_eq!(
+        q::<String>(&mut con, &["BGSAVE"]),
+        "Background saving started"
+    );
+    assert_eq!(
+        err(&mut con, &["BGSAVE"]),
+        "ERR Background save already in progress"
+    );
+    assert_eq!(
+        err(&mut con, &["SAVE"]),
+        "ERR Background save already in progress"
+    );
+    assert_eq!(info_field(&mut con, "rdb_bgsave_in_progress"), "1");
+    // Writes of every kind while the save runs: none of them may reach the file.
+    for i in 0..5000 {
+        ok(&mut con, &["SET", &format!("key:{i}"), "changed"]);
+    }
+    cmd(&mut con, &["RPUSH", "list", "more"]).unwrap();
+    cmd(&mut con, &["HSET", "bighash", "f0", "changed"]).unwrap();
+    cmd(&mut con, &["ZADD", "bigzset", "1000", "m1"]).unwrap();
+    cmd(&mut con, &["DEL", "plain"]).unwrap();
+    cmd(&mut con, &["EXPIRE", "number", "50"]).unwrap();
+    cmd(&mut con, &["RENAME", "words", "renamed"]).unwrap();
+    ok(&mut con, &["SET", "brand-new", "1"]);
+    ok(&mut con, &["SWAPDB", "0", "3"]);
+    ok(&mut con, &["FLUSHDB"]);
+    assert!(wait_until(WAIT, || info_field(
+        &mut con,
+        "rdb_bgsave_in_progress"
+    ) == "0"));
+    assert_eq!(info_field(&mut con, "rdb_last_bgsave_status"), "ok");
+    assert!(srv.log().contains("Background saving started by pid"));
+    assert!(srv
+        .log()
+        .contains("Background saving terminated with success"));
+    drop(con);
+    // SHUTDOWN NOSAVE keeps the BGSAVE's file as it is.
+    let mut admin = srv.connection();
+    let _ = cmd(&mut admin, &["SHUTDOWN", "NOSAVE"]);
+    srv.wait_exit(WAIT);
+
+    let srv = start_server_in(&dir, &["--enable-debug-command", "yes"]);
+    let mut con = srv.connection();
+    assert_eq!(digest(&mut con), at_start);
+}
+
+#[test]
+fn debug_reload_keeps_the_digest() {
+    let srv = start_server(&["--enable-debug-command", "yes"]);
+    let mut con = srv.connection();
+    fill(&mut con);
+    let before = digest(&mut con);
+    ok(&mut con, &["DEBUG", "RELOAD"]);
+    assert_eq!(digest(&mut con), before);
+    assert!(srv.log().contains("DB reloaded by DEBUG RELOAD"));
+    assert_eq!(
+        err(&mut con, &["DEBUG", "RELOAD", "BOGUS"]),
+        "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."
+    );
+}
+
+#[test]
+fn a_save_point_starts_a_background_save() {
+    let srv = start_server(&["--save", "1 1", "--hz", "50"]);
+    let mut con = srv.connection();
+    ok(&mut con, &["SET", "k", "v"]);
+    assert!(wait_until(WAIT, || srv
+        .log()
+        .contains("Background saving terminated with success")));
+    assert!(srv.log().contains("1 changes in 1 seconds. Saving..."));
+    assert_eq!(info_field(&mut con, "rdb_changes_since_last_save"), "0");
+    assert_eq!(
+        q::<String>(&mut con, &["BGSAVE", "SCHEDULE"]),
+        "Background saving started"
+    );
+    assert_eq!(err(&mut con, &["BGSAVE", "NOW"]), "ERR syntax error");
+}
+
+#[test]
+fn a_failed_background_save_refuses_writes_with_misconf() {
+    let base = scratch_dir("persist");
+    let dir = base.join("gone");
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir_arg = dir.to_str().unwrap().to_string();
+    let srv = start_server(&["--save", "3600 1", "--enable-protected-configs", "yes"]);
+    let mut con = srv.connection();
+    ok(&mut con, &["CONFIG", "SET", "dir", &dir_arg]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(
+        q::<String>(&mut con, &["BGSAVE"]),
+        "Background saving started"
+    );
+    assert!(wait_until(WAIT, || info_field(
+        &mut con,
+        "rdb_last_bgsave_status"
+    ) == "err"));
+    assert!(srv.log().contains("Failed opening the temp RDB file"));
+    assert!(srv.log().contains("Background saving error"));
+    let misconf = err(&mut con, &["SET", "k", "v"]);
+    assert!(misconf.starts_with("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk."), "{misconf}");
+    assert!(err(&mut con, &["PING"]).starts_with("MISCONF"));
+    assert_eq!(cmd(&mut con, &["GET", "k"]).unwrap(), redis::Value::Nil);
+    // The disk is back: the next successful save lifts the refusal.
+    std::fs::create_dir_all(&dir).unwrap();
+    ok(&mut con, &["SAVE"]);
+    ok(&mut con, &["SET", "k", "v"]);
+}
+
+#[test]
+fn shutdown_saves_unless_told_not_to() {
+    let dir = scratch_dir("persist");
+    let mut srv = start_server_in(&dir, &["--save", ""]);
+    let mut con = srv.connection();
+    ok(&mut con, &["SET", "k", "v"]);
+    // No save points: a plain SIGTERM exits without writing anything.
+    drop(con);
+    assert_eq!(srv.terminate(), Some(0));
+    assert!(!dir.join("dump.rdb").exists());
+
+    let mut srv = start_server_in(&dir, &["--save", ""]);
+    let mut con = srv.connection();
+    ok(&mut con, &["SET", "k", "v"]);
+    let _ = cmd(&mut con, &["SHUTDOWN", "SAVE"]);
+    srv.wait_exit(WAIT);
+    assert!(dir.join("dump.rdb").exists());
+
+    // With save points, SIGTERM saves the final snapshot.
+    let mut srv = start_server_in(&dir, &["--save", "3600 1"]);
+    let mut con = srv.connection();
+    assert_eq!(q::<String>(&mut con, &["GET", "k"]), "v");
+    ok(&mut con, &["SET", "k2", "v2"]);
+    drop(con);
+    assert_eq!(srv.terminate(), Some(0));
+    assert!(srv
+        .log()
+        .contains("Saving the final RDB snapshot before exiting."));
+    let srv = start_server_in(&dir, &["--save", ""]);
+    let mut con = srv.connection();
+    assert_eq!(q::<String>(&mut con, &["GET", "k2"]), "v2");
+}
+
+#[test]
+fn a_corrupt_dump_stops_the_server_at_start() {
+    let dir = scratch_dir("persist");
+    // A real dump cut short, then one with a flipped byte (bad checksum).
+    let srv = start_server_in(&dir, &[]);
+    let mut con = srv.connection();
+    fill(&mut con);
+    ok(&mut con, &["SAVE"]);
+    drop(con);
+    drop(srv);
+    let good = std::fs::read(dir.join("dump.rdb")).unwrap();
+    for bad in [good[..good.len() / 2].to_vec(), {
+        let mut b = good.clone();
+        let mid = b.len() / 2;
+        b[mid] ^= 0x55;
+        b
+    }] {
+        std::fs::write(dir.join("dump.rdb"), &bad).unwrap();
+        let port = free_port().to_string();
+        let out = std::process::Command::new(SERVER_BIN)
+            .args(["--port", &port, "--dir", dir.to_str().unwrap()])
+            .output()
+            .expect("run redrill-server");
+        let log = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{log}");
+        assert!(log.contains("Fatal error loading the DB"), "{log}");
+        assert!(!log.contains("Ready to accept connections"), "{log}");
+    }
+}
