@@ -142,11 +142,17 @@ def proc_kb(path: str, key: str) -> int:
     return 0
 
 
-def memory_sample(pid: int) -> tuple[int, int, int]:
-    """(summed VmRSS, summed PSS, process count) of `pid` and its descendants."""
+PSS_EVERY = 20  # PSS only every 20th sample (once a second): see memory_sample
+
+
+def memory_sample(pid: int, with_pss: bool = True) -> tuple[int, int | None, int]:
+    """(summed VmRSS, summed PSS or None, process count) of `pid` and its
+    descendants. Reading smaps_rollup walks the page tables of a 2 GB process
+    under its mmap lock, which slows the server measurably, so callers ask
+    for PSS only now and then; VmRSS is cheap."""
     pids = [pid, *descendants(pid)]
     rss = sum(proc_kb(f"/proc/{p}/status", "VmRSS:") for p in pids)
-    pss = sum(proc_kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids)
+    pss = sum(proc_kb(f"/proc/{p}/smaps_rollup", "Pss:") for p in pids) if with_pss else None
     return rss, pss, len(pids)
 
 
@@ -197,7 +203,10 @@ class Monitor(threading.Thread):
             with Resp(self.srv.port, timeout=self.timeout) as conn:
                 while not self.stop_flag.is_set():
                     t = time.monotonic()
-                    rss, pss, n = memory_sample(self.srv.proc.pid)
+                    with_pss = len(self.samples) % PSS_EVERY == 0
+                    rss, pss, n = memory_sample(self.srv.proc.pid, with_pss)
+                    if pss is None:
+                        pss = self.samples[-1][2] if self.samples else 0
                     self.samples.append((t, rss, pss, n))
                     if self.armed_at is not None and not self.done.is_set():
                         self._check(conn, t)
@@ -370,7 +379,15 @@ def measure(side: str, binary: str, workdir: Path, args) -> dict:
         runs = max(MIN_CHUNKS, res.get("during", {}).get("runs", NO_SAVE_CHUNKS))
         log(f"{side}: baseline, {runs} runs of {chunk_n} requests without a save")
         time.sleep(SETTLE)
-        res["baseline"] = summarize([bench_chunk(srv, chunk_n, args) for _ in range(runs)])
+        # The same memory sampling as during the save (reading smaps_rollup of
+        # a 2 GB process is not free), so both phases pay for it alike.
+        mon = Monitor(srv, workdir / "baseline-unused.rdb", args.timeout)
+        mon.start()
+        try:
+            res["baseline"] = summarize([bench_chunk(srv, chunk_n, args) for _ in range(runs)])
+        finally:
+            mon.stop_flag.set()
+            mon.join()
         ratios(res)
     finally:
         srv.stop()

@@ -117,34 +117,35 @@ impl Db {
         }
         let epoch = self.snap_epoch;
         let mut taken = 0usize;
-        let mut keys = Vec::new();
+        let expires = &self.expires;
+        let dict = &mut self.dict;
         while !snap.done && taken < max_keys {
-            if self.dict.is_empty() {
+            if dict.is_empty() {
                 snap.done = true;
                 break;
             }
-            keys.clear();
-            let next = self.dict.scan(snap.cursor, |e| {
-                if e.snap_bit() != epoch {
-                    keys.push(e.key().clone());
+            let next = dict.scan_mut(snap.cursor, |entry| {
+                if entry.snap_bit() == epoch {
+                    return;
                 }
-            });
-            for key in &keys {
-                let Some(entry) = self.dict.get_mut(key.as_bytes()) else {
-                    continue;
-                };
                 entry.set_snap_bit(epoch);
                 taken += 1;
                 let Some(out) = out.as_deref_mut() else {
-                    continue;
+                    return;
+                };
+                let key = entry.key();
+                let expire_ms = if expires.is_empty() {
+                    None
+                } else {
+                    expires.get(key.as_bytes()).map(|e| *e.value())
                 };
                 out.push(SnapItem {
                     key: key.clone(),
                     value: entry.value().clone(),
-                    expire_ms: self.expires.get(key.as_bytes()).map(|e| *e.value()),
+                    expire_ms,
                     lru: entry.lru(),
                 });
-            }
+            });
             snap.cursor = next;
             snap.done = next == 0;
         }

@@ -58,4 +58,41 @@ impl<V> Dict<V> {
         }
         v
     }
+
+    /// [`Dict::scan`] with mutable entries (the snapshot walk marks what it takes).
+    pub fn scan_mut(&mut self, cursor: u64, mut f: impl FnMut(&mut Entry<V>)) -> u64 {
+        if self.is_empty() {
+            return 0;
+        }
+        let rehashing = self.is_rehashing();
+        let lens = [self.tables[0].len(), self.tables[1].len()];
+        let tables = &mut self.tables;
+        let mut emit = |t: usize, idx: u64| {
+            let table = &mut tables[t];
+            let slot = (idx as usize) & (table.len() - 1);
+            let mut link = table[slot].as_deref_mut();
+            while let Some(entry) = link {
+                f(entry);
+                link = entry.next.as_deref_mut();
+            }
+        };
+        let mut v = cursor;
+        if !rehashing {
+            let m0 = (lens[0] - 1) as u64;
+            emit(0, v & m0);
+            return next_cursor(v, m0);
+        }
+        let (small, large) = if lens[0] <= lens[1] { (0, 1) } else { (1, 0) };
+        let m0 = (lens[small] - 1) as u64;
+        let m1 = (lens[large] - 1) as u64;
+        emit(small, v & m0);
+        loop {
+            emit(large, v & m1);
+            v = next_cursor(v, m1);
+            if v & (m0 ^ m1) == 0 {
+                break;
+            }
+        }
+        v
+    }
 }
