@@ -43,12 +43,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from side_by_side import (  # noqa: E402  (the path above makes it importable)
     DEFAULT_REDIS,
     DEFAULT_REDRILL,
-    START_TIMEOUT,
     BenchError,
     Resp,
     Server,
     check_tools,
-    free_port,
     load_average,
     log,
     on_signal,
@@ -66,31 +64,9 @@ NO_SAVE_CHUNKS = 5  # baseline runs when there is no save to match
 class SaveServer(Server):
     """A Server started with an explicit --dir, persistence otherwise off."""
 
-    def start(self) -> None:
-        """Start on a free port with `--dir workdir` and wait for PING."""
-        self.starts += 1
-        self.port = free_port()
-        self.log_path = self.workdir / f"{self.side}.log"
-        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--dir", str(self.workdir),
-                "--enable-debug-command", "yes"]
-        with open(self.log_path, "wb") as out:
-            self.proc = subprocess.Popen(
-                args, cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            self.check_alive()
-            try:
-                with Resp(self.port, timeout=2.0) as c:
-                    if c.call("PING") == "PONG":
-                        return
-            except (OSError, BenchError):
-                pass
-            if time.monotonic() > deadline:
-                raise BenchError(f"{self.side} did not answer PING within "
-                                 f"{START_TIMEOUT:.0f}s\n{self.log_tail()}")
-            time.sleep(0.05)
+    def extra_args(self) -> list[str]:
+        """The dump goes to the work directory, where the script finds it."""
+        return ["--dir", str(self.workdir)]
 
     def stop(self) -> None:
         """Stop the server and any save child it left behind."""

@@ -197,6 +197,7 @@ class Server:
             "--save", "",
             "--appendonly", "no",
             "--enable-debug-command", "yes",
+            *self.extra_args(),
         ]
         with open(self.log_path, "wb") as log:
             # A new session keeps a terminal Ctrl-C away from the server: this
@@ -218,6 +219,10 @@ class Server:
                 raise BenchError(f"{self.side} did not answer PING within "
                                  f"{START_TIMEOUT:.0f}s\n{self.log_tail()}")
             time.sleep(0.05)
+
+    def extra_args(self) -> list[str]:
+        """More server options, for scripts that start servers differently."""
+        return []
 
     def check_alive(self) -> None:
         """Raise if the process has exited."""

@@ -19,6 +19,36 @@ fn next_cursor(v: u64, mask: u64) -> u64 {
     v.wrapping_add(1).reverse_bits()
 }
 
+/// Calls `visit(table, bucket)` for every bucket the cursor names, given the
+/// tables' lengths, and returns the next cursor: the order is the whole SCAN
+/// algorithm, shared by [`Dict::scan`] and [`Dict::scan_mut`].
+fn visit_buckets(
+    lens: [usize; 2],
+    rehashing: bool,
+    cursor: u64,
+    mut visit: impl FnMut(usize, u64),
+) -> u64 {
+    let mut v = cursor;
+    if !rehashing {
+        let m0 = (lens[0] - 1) as u64;
+        visit(0, v & m0);
+        return next_cursor(v, m0);
+    }
+    let (small, large) = if lens[0] <= lens[1] { (0, 1) } else { (1, 0) };
+    let m0 = (lens[small] - 1) as u64;
+    let m1 = (lens[large] - 1) as u64;
+    visit(small, v & m0);
+    // Bounded: each pass fixes one more of the bits in (m0 ^ m1).
+    loop {
+        visit(large, v & m1);
+        v = next_cursor(v, m1);
+        if v & (m0 ^ m1) == 0 {
+            break;
+        }
+    }
+    v
+}
+
 impl<V> Dict<V> {
     /// Calls `f` on the entries of the bucket(s) named by `cursor` and returns the
     /// next cursor; 0 means the iteration is complete.
@@ -26,37 +56,15 @@ impl<V> Dict<V> {
         if self.is_empty() {
             return 0;
         }
-        let mut emit = |t: usize, idx: u64| {
+        let lens = [self.tables[0].len(), self.tables[1].len()];
+        visit_buckets(lens, self.is_rehashing(), cursor, |t, idx| {
             let table = &self.tables[t];
             let mut link = table[(idx as usize) & (table.len() - 1)].as_deref();
             while let Some(entry) = link {
                 f(entry);
                 link = entry.next.as_deref();
             }
-        };
-        let mut v = cursor;
-        if !self.is_rehashing() {
-            let m0 = (self.tables[0].len() - 1) as u64;
-            emit(0, v & m0);
-            return next_cursor(v, m0);
-        }
-        let (small, large) = if self.tables[0].len() <= self.tables[1].len() {
-            (0, 1)
-        } else {
-            (1, 0)
-        };
-        let m0 = (self.tables[small].len() - 1) as u64;
-        let m1 = (self.tables[large].len() - 1) as u64;
-        emit(small, v & m0);
-        // Bounded: each pass fixes one more of the bits in (m0 ^ m1).
-        loop {
-            emit(large, v & m1);
-            v = next_cursor(v, m1);
-            if v & (m0 ^ m1) == 0 {
-                break;
-            }
-        }
-        v
+        })
     }
 
     /// [`Dict::scan`] with mutable entries (the snapshot walk marks what it takes).
@@ -64,10 +72,10 @@ impl<V> Dict<V> {
         if self.is_empty() {
             return 0;
         }
-        let rehashing = self.is_rehashing();
         let lens = [self.tables[0].len(), self.tables[1].len()];
+        let rehashing = self.is_rehashing();
         let tables = &mut self.tables;
-        let mut emit = |t: usize, idx: u64| {
+        visit_buckets(lens, rehashing, cursor, |t, idx| {
             let table = &mut tables[t];
             let slot = (idx as usize) & (table.len() - 1);
             let mut link = table[slot].as_deref_mut();
@@ -75,24 +83,6 @@ impl<V> Dict<V> {
                 f(entry);
                 link = entry.next.as_deref_mut();
             }
-        };
-        let mut v = cursor;
-        if !rehashing {
-            let m0 = (lens[0] - 1) as u64;
-            emit(0, v & m0);
-            return next_cursor(v, m0);
-        }
-        let (small, large) = if lens[0] <= lens[1] { (0, 1) } else { (1, 0) };
-        let m0 = (lens[small] - 1) as u64;
-        let m1 = (lens[large] - 1) as u64;
-        emit(small, v & m0);
-        loop {
-            emit(large, v & m1);
-            v = next_cursor(v, m1);
-            if v & (m0 ^ m1) == 0 {
-                break;
-            }
-        }
-        v
+        })
     }
 }
