@@ -26,6 +26,11 @@ pub fn tick(server: &mut Server) {
     close_idle_clients(server);
     enforce_output_limits(server);
     crate::client_evict::cron(server);
+    // A cycle that ran out of its tenacity budget goes on here even when no
+    // command arrives (Redis keeps evicting from a timer, evictionTimeProc).
+    if server.config.maxmemory > 0 {
+        crate::evict::perform_evictions(server);
+    }
     databases_cron(server);
     crate::persist::cron(server);
 }
