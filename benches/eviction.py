@@ -436,7 +436,8 @@ def write_svg(path: Path, hits: dict) -> None:
            f'font-family="sans-serif">',
            f'<rect width="{WIDTH}" height="{height}" fill="white"/>',
            f'<text x="{MARGIN_L}" y="22" font-size="15" font-weight="bold">redis-cli '
-           f'--lru-test {hits["keys"]:,}: hit ratio per second, '
+           f'--lru-test {hits["keys"]:,}: hit ratio per second</text>',
+           f'<text x="{MARGIN_L}" y="40" font-size="12">'
            f'{maxmemory_text(hits)} (about half the keys)</text>']
     out += panel(MARGIN_T + 20, "whole run", lines, x_max, 0.0, 1.0)
     out += panel(MARGIN_T + PANEL_H + 20, f"zoom: {y_lo * 100:g}% to 100%", lines,

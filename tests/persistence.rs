@@ -14,6 +14,16 @@ use redis::Connection;
 /// How long a save, a load or a log line may take to show up.
 const WAIT: Duration = Duration::from_secs(20);
 
+/// A directory several servers of one test share in turn (a restart must find
+/// the dump), removed when the test ends; declared first, it outlives them.
+struct Scratch(std::path::PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn q<T: redis::FromRedisValue>(con: &mut Connection, args: &[&str]) -> T {
     query(con, args).unwrap_or_else(|e| panic!("{args:?}: {e}"))
 }
@@ -55,7 +65,8 @@ fn fill(con: &mut Connection) {
 
 #[test]
 fn save_then_restart_restores_every_key_and_ttl() {
-    let dir = scratch_dir("persist");
+    let scratch = Scratch(scratch_dir("persist"));
+    let dir = &scratch.0;
     let mut srv = start_server_in(&dir, &["--enable-debug-command", "yes"]);
     let mut con = srv.connection();
     fill(&mut con);
@@ -93,7 +104,8 @@ fn save_then_restart_restores_every_key_and_ttl() {
 
 #[test]
 fn bgsave_writes_the_dataset_as_it_was_when_it_began() {
-    let dir = scratch_dir("persist");
+    let scratch = Scratch(scratch_dir("persist"));
+    let dir = &scratch.0;
     // 100 µs per key written: the save of 5,000 keys lasts about half a second.
     let args = [
         "--enable-debug-command",
@@ -186,7 +198,8 @@ fn a_save_point_starts_a_background_save() {
 
 #[test]
 fn a_failed_background_save_refuses_writes_with_misconf() {
-    let base = scratch_dir("persist");
+    let scratch = Scratch(scratch_dir("persist"));
+    let base = &scratch.0;
     let dir = base.join("gone");
     std::fs::create_dir_all(&dir).unwrap();
     let dir_arg = dir.to_str().unwrap().to_string();
@@ -216,7 +229,8 @@ fn a_failed_background_save_refuses_writes_with_misconf() {
 
 #[test]
 fn shutdown_saves_unless_told_not_to() {
-    let dir = scratch_dir("persist");
+    let scratch = Scratch(scratch_dir("persist"));
+    let dir = &scratch.0;
     let mut srv = start_server_in(&dir, &["--save", ""]);
     let mut con = srv.connection();
     ok(&mut con, &["SET", "k", "v"]);
@@ -249,7 +263,8 @@ fn shutdown_saves_unless_told_not_to() {
 
 #[test]
 fn a_corrupt_dump_stops_the_server_at_start() {
-    let dir = scratch_dir("persist");
+    let scratch = Scratch(scratch_dir("persist"));
+    let dir = &scratch.0;
     // A real dump cut short, then one with a flipped byte (bad checksum).
     let srv = start_server_in(&dir, &[]);
     let mut con = srv.connection();
