@@ -67,7 +67,7 @@ fn fill(con: &mut Connection) {
 fn save_then_restart_restores_every_key_and_ttl() {
     let scratch = Scratch(scratch_dir("persist"));
     let dir = &scratch.0;
-    let mut srv = start_server_in(&dir, &["--enable-debug-command", "yes"]);
+    let mut srv = start_server_in(dir, &["--enable-debug-command", "yes"]);
     let mut con = srv.connection();
     fill(&mut con);
     let before = digest(&mut con);
@@ -80,7 +80,7 @@ fn save_then_restart_restores_every_key_and_ttl() {
     drop(con);
     srv.terminate();
 
-    let srv = start_server_in(&dir, &["--enable-debug-command", "yes"]);
+    let srv = start_server_in(dir, &["--enable-debug-command", "yes"]);
     let mut con = srv.connection();
     assert_eq!(digest(&mut con), before);
     let ttl: i64 = q(&mut con, &["TTL", "ttl"]);
@@ -113,7 +113,7 @@ fn bgsave_writes_the_dataset_as_it_was_when_it_began() {
         "--rdb-key-save-delay",
         "100",
     ];
-    let mut srv = start_server_in(&dir, &args);
+    let mut srv = start_server_in(dir, &args);
     let mut con = srv.connection();
     fill(&mut con);
     cmd(&mut con, &["DEBUG", "POPULATE", "5000", "key", "50"]).unwrap();
@@ -159,7 +159,7 @@ fn bgsave_writes_the_dataset_as_it_was_when_it_began() {
     let _ = cmd(&mut admin, &["SHUTDOWN", "NOSAVE"]);
     srv.wait_exit(WAIT);
 
-    let srv = start_server_in(&dir, &["--enable-debug-command", "yes"]);
+    let srv = start_server_in(dir, &["--enable-debug-command", "yes"]);
     let mut con = srv.connection();
     assert_eq!(digest(&mut con), at_start);
 }
@@ -231,7 +231,7 @@ fn a_failed_background_save_refuses_writes_with_misconf() {
 fn shutdown_saves_unless_told_not_to() {
     let scratch = Scratch(scratch_dir("persist"));
     let dir = &scratch.0;
-    let mut srv = start_server_in(&dir, &["--save", ""]);
+    let mut srv = start_server_in(dir, &["--save", ""]);
     let mut con = srv.connection();
     ok(&mut con, &["SET", "k", "v"]);
     // No save points: a plain SIGTERM exits without writing anything.
@@ -239,7 +239,7 @@ fn shutdown_saves_unless_told_not_to() {
     assert_eq!(srv.terminate(), Some(0));
     assert!(!dir.join("dump.rdb").exists());
 
-    let mut srv = start_server_in(&dir, &["--save", ""]);
+    let mut srv = start_server_in(dir, &["--save", ""]);
     let mut con = srv.connection();
     ok(&mut con, &["SET", "k", "v"]);
     let _ = cmd(&mut con, &["SHUTDOWN", "SAVE"]);
@@ -247,7 +247,7 @@ fn shutdown_saves_unless_told_not_to() {
     assert!(dir.join("dump.rdb").exists());
 
     // With save points, SIGTERM saves the final snapshot.
-    let mut srv = start_server_in(&dir, &["--save", "3600 1"]);
+    let mut srv = start_server_in(dir, &["--save", "3600 1"]);
     let mut con = srv.connection();
     assert_eq!(q::<String>(&mut con, &["GET", "k"]), "v");
     ok(&mut con, &["SET", "k2", "v2"]);
@@ -256,7 +256,7 @@ fn shutdown_saves_unless_told_not_to() {
     assert!(srv
         .log()
         .contains("Saving the final RDB snapshot before exiting."));
-    let srv = start_server_in(&dir, &["--save", ""]);
+    let srv = start_server_in(dir, &["--save", ""]);
     let mut con = srv.connection();
     assert_eq!(q::<String>(&mut con, &["GET", "k2"]), "v2");
 }
@@ -266,7 +266,7 @@ fn a_corrupt_dump_stops_the_server_at_start() {
     let scratch = Scratch(scratch_dir("persist"));
     let dir = &scratch.0;
     // A real dump cut short, then one with a flipped byte (bad checksum).
-    let srv = start_server_in(&dir, &[]);
+    let srv = start_server_in(dir, &[]);
     let mut con = srv.connection();
     fill(&mut con);
     ok(&mut con, &["SAVE"]);
