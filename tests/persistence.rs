@@ -24,6 +24,33 @@ impl Drop for Scratch {
     }
 }
 
+/// Runs the server in `dir` until it exits by itself (killed after WAIT, which
+/// fails the caller's exit-code check); returns its exit code and its output.
+fn run_to_exit(dir: &std::path::Path) -> (Option<i32>, String) {
+    let log_path = dir.join("start.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let port = free_port().to_string();
+    let mut child = std::process::Command::new(SERVER_BIN)
+        .args(["--port", &port, "--dir", dir.to_str().expect("utf-8")])
+        .stdout(log)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run redrill-server");
+    let mut code = None;
+    let exited = wait_until(WAIT, || match child.try_wait() {
+        Ok(Some(status)) => {
+            code = status.code();
+            true
+        }
+        _ => false,
+    });
+    if !exited {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    (code, std::fs::read_to_string(&log_path).unwrap_or_default())
+}
+
 fn q<T: redis::FromRedisValue>(con: &mut Connection, args: &[&str]) -> T {
     query(con, args).unwrap_or_else(|e| panic!("{args:?}: {e}"))
 }
@@ -67,20 +94,22 @@ fn fill(con: &mut Connection) {
 fn save_then_restart_restores_every_key_and_ttl() {
     let scratch = Scratch(scratch_dir("persist"));
     let dir = &scratch.0;
-    let mut srv = start_server_in(dir, &["--enable-debug-command", "yes"]);
+    // No save points: the file the restart reads is SAVE's, not a final save's.
+    let args = ["--enable-debug-command", "yes", "--save", ""];
+    let mut srv = start_server_in(dir, &args);
     let mut con = srv.connection();
     fill(&mut con);
     let before = digest(&mut con);
-    let lastsave: i64 = q(&mut con, &["LASTSAVE"]);
+    assert_ne!(info_field(&mut con, "rdb_changes_since_last_save"), "0");
     ok(&mut con, &["SAVE"]);
-    assert!(q::<i64>(&mut con, &["LASTSAVE"]) >= lastsave);
     assert_eq!(info_field(&mut con, "rdb_changes_since_last_save"), "0");
     assert!(dir.join("dump.rdb").exists());
     assert!(srv.log().contains("DB saved on disk"));
     drop(con);
-    srv.terminate();
+    assert_eq!(srv.terminate(), Some(0));
+    assert!(!srv.log().contains("Saving the final RDB snapshot"));
 
-    let srv = start_server_in(dir, &["--enable-debug-command", "yes"]);
+    let srv = start_server_in(dir, &args);
     let mut con = srv.connection();
     assert_eq!(digest(&mut con), before);
     let ttl: i64 = q(&mut con, &["TTL", "ttl"]);
@@ -106,17 +135,20 @@ fn save_then_restart_restores_every_key_and_ttl() {
 fn bgsave_writes_the_dataset_as_it_was_when_it_began() {
     let scratch = Scratch(scratch_dir("persist"));
     let dir = &scratch.0;
-    // 100 µs per key written: the save of 5,000 keys lasts about half a second.
+    // 10 µs per key written: the save of 100,000 keys lasts about a second,
+    // while the walk may run only 32 batches (16,384 keys) ahead of the
+    // writer, so most keys are still unwalked when the writes below arrive and
+    // must hand their old values over as pre-images.
     let args = [
         "--enable-debug-command",
         "yes",
         "--rdb-key-save-delay",
-        "100",
+        "10",
     ];
     let mut srv = start_server_in(dir, &args);
     let mut con = srv.connection();
     fill(&mut con);
-    cmd(&mut con, &["DEBUG", "POPULATE", "5000", "key", "50"]).unwrap();
+    cmd(&mut con, &["DEBUG", "POPULATE", "100000", "key", "50"]).unwrap();
     let at_start = digest(&mut con);
     assert_eq!(
         q::<String>(&mut con, &["BGSAVE"]),
@@ -131,10 +163,19 @@ fn bgsave_writes_the_dataset_as_it_was_when_it_began() {
         "ERR Background save already in progress"
     );
     assert_eq!(info_field(&mut con, "rdb_bgsave_in_progress"), "1");
+    let walked: u64 = info_field(&mut con, "current_save_keys_processed")
+        .parse()
+        .unwrap();
+    assert!(walked < 50_000, "the walk is already at {walked} keys");
     // Writes of every kind while the save runs: none of them may reach the file.
-    for i in 0..5000 {
-        ok(&mut con, &["SET", &format!("key:{i}"), "changed"]);
+    let mut pipe = redis::pipe();
+    for i in 0..100_000 {
+        pipe.cmd("SET")
+            .arg(format!("key:{i}"))
+            .arg("changed")
+            .ignore();
     }
+    pipe.query::<()>(&mut con).unwrap();
     cmd(&mut con, &["RPUSH", "list", "more"]).unwrap();
     cmd(&mut con, &["HSET", "bighash", "f0", "changed"]).unwrap();
     cmd(&mut con, &["ZADD", "bigzset", "1000", "m1"]).unwrap();
@@ -144,6 +185,8 @@ fn bgsave_writes_the_dataset_as_it_was_when_it_began() {
     ok(&mut con, &["SET", "brand-new", "1"]);
     ok(&mut con, &["SWAPDB", "0", "3"]);
     ok(&mut con, &["FLUSHDB"]);
+    // Everything above happened while the save was still running.
+    assert_eq!(info_field(&mut con, "rdb_bgsave_in_progress"), "1");
     assert!(wait_until(WAIT, || info_field(
         &mut con,
         "rdb_bgsave_in_progress"
@@ -156,8 +199,8 @@ fn bgsave_writes_the_dataset_as_it_was_when_it_began() {
     drop(con);
     // SHUTDOWN NOSAVE keeps the BGSAVE's file as it is.
     let mut admin = srv.connection();
-    let _ = cmd(&mut admin, &["SHUTDOWN", "NOSAVE"]);
-    srv.wait_exit(WAIT);
+    let _ = cmd(&mut admin, &["SHUTDOWN", "NOSAVE"]); // no reply: the connection closes
+    assert_eq!(srv.wait_exit(WAIT), Some(0));
 
     let srv = start_server_in(dir, &["--enable-debug-command", "yes"]);
     let mut con = srv.connection();
@@ -242,8 +285,8 @@ fn shutdown_saves_unless_told_not_to() {
     let mut srv = start_server_in(dir, &["--save", ""]);
     let mut con = srv.connection();
     ok(&mut con, &["SET", "k", "v"]);
-    let _ = cmd(&mut con, &["SHUTDOWN", "SAVE"]);
-    srv.wait_exit(WAIT);
+    let _ = cmd(&mut con, &["SHUTDOWN", "SAVE"]); // no reply: the connection closes
+    assert_eq!(srv.wait_exit(WAIT), Some(0));
     assert!(dir.join("dump.rdb").exists());
 
     // With save points, SIGTERM saves the final snapshot.
@@ -280,13 +323,8 @@ fn a_corrupt_dump_stops_the_server_at_start() {
         b
     }] {
         std::fs::write(dir.join("dump.rdb"), &bad).unwrap();
-        let port = free_port().to_string();
-        let out = std::process::Command::new(SERVER_BIN)
-            .args(["--port", &port, "--dir", dir.to_str().unwrap()])
-            .output()
-            .expect("run redrill-server");
-        let log = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(out.status.code(), Some(1), "{log}");
+        let (code, log) = run_to_exit(dir);
+        assert_eq!(code, Some(1), "{log}");
         assert!(log.contains("Fatal error loading the DB"), "{log}");
         assert!(!log.contains("Ready to accept connections"), "{log}");
     }
