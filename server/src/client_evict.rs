@@ -70,11 +70,6 @@ pub fn counts_toward_limit(client: &Client) -> bool {
     }
 }
 
-/// Whether `client` may be evicted (Redis's clientEvictionAllowed).
-pub fn eviction_allowed(client: &Client) -> bool {
-    counts_toward_limit(client) && !client.no_evict && !client.close_asap
-}
-
 /// One tracked client: its size when last measured, and whether it may go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Tracked {

@@ -8,17 +8,19 @@
 //! 3. protected commands (DEBUG under `enable-debug-command`),
 //! 4. authentication (NOAUTH),
 //! 5. NO_MULTI commands inside MULTI,
-//! 6. RESP2 subscribed mode: only (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT
+//! 6. OOM under `maxmemory` (after trying to evict),
+//! 7. MISCONF after a failed background save (`stop-writes-on-bgsave-error`),
+//! 8. RESP2 subscribed mode: only (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT
 //!    and RESET,
-//! 7. inside MULTI, anything but EXEC/DISCARD/MULTI/WATCH/QUIT/RESET is queued
+//! 9. inside MULTI, anything but EXEC/DISCARD/MULTI/WATCH/QUIT/RESET is queued
 //!    (`+QUEUED`) instead of run,
-//! 8. then `call`: run the handler, time it, and feed commandstats, errorstats,
-//!    SLOWLOG, LATENCY, MONITOR and WATCH.
+//! 10. then `call`: run the handler, time it, and feed commandstats, errorstats,
+//!     SLOWLOG, LATENCY, MONITOR and WATCH.
 //!
 //! A request refused at any step also dooms an open transaction (EXECABORT); an
 //! EXEC that is itself refused discards the transaction with the reason.
 //!
-//! Later issues slot OOM, MISCONF, READONLY and LOADING into this list.
+//! Later issues slot READONLY and LOADING into this list.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -163,6 +165,10 @@ fn gate(
     if client.multi.is_some() && spec.flags.has(Flags::NO_MULTI) {
         return Err("ERR Command not allowed inside a transaction".into());
     }
+    // Redis's order (processCommand): OOM, then MISCONF, then the RESP2
+    // subscribed-context check.
+    crate::evict::check_oom(server, client, spec)?;
+    crate::persist::check_misconf(server, client, spec)?;
     // RESP3 multiplexes pushes with replies; RESP2 cannot tell them apart, so a
     // subscribed RESP2 connection may only manage its subscriptions.
     if client.proto == resp::Protocol::Resp2
@@ -175,13 +181,6 @@ fn gate(
         };
         return Err(format!("ERR Can't execute '{full_name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"));
     }
-    // Redis refuses PING too, so monitoring notices the broken disk.
-    if crate::persist::writes_denied(server)
-        && (spec.flags.has(Flags::WRITE) || spec.name == "ping")
-    {
-        return Err(crate::persist::MISCONF.into());
-    }
-    crate::evict::check_oom(server, client, spec)?;
     Ok(())
 }
 

@@ -8,7 +8,7 @@
 //! `maxmemory-policy` through the sampling pool of [`storage::evict`], until
 //! enough was freed. The loop is bounded by time, `maxmemory-eviction-tenacity`:
 //! at the default of 10 it stops after 500 µs and lets the next command go on
-//! (Redis continues in a timer; here the next command continues). Eviction
+//! (Redis continues in a timer; here the cron and the next command continue). Eviction
 //! fails when the policy is `noeviction` or no key qualifies (volatile-* with no
 //! TTLs); then commands that may grow memory (`denyoom`), and any command queued
 //! inside MULTI, are refused with `-OOM command not allowed when used memory >
@@ -19,7 +19,7 @@
 //! DEL to replicas and the AOF will be added at that one place. Eviction does not count as a change
 //! for `dirty` (Redis counts only the commands' own writes).
 
-use storage::evict::{AccessMode, EvictionPolicy};
+use storage::evict::AccessMode;
 
 use crate::client::Client;
 use crate::command::{CommandSpec, Flags};
@@ -43,20 +43,6 @@ pub enum EvictResult {
     Fail,
 }
 
-/// The storage view of a `maxmemory-policy`.
-pub fn storage_policy(policy: MaxmemoryPolicy) -> EvictionPolicy {
-    match policy {
-        MaxmemoryPolicy::VolatileLru => EvictionPolicy::VolatileLru,
-        MaxmemoryPolicy::VolatileLfu => EvictionPolicy::VolatileLfu,
-        MaxmemoryPolicy::VolatileRandom => EvictionPolicy::VolatileRandom,
-        MaxmemoryPolicy::VolatileTtl => EvictionPolicy::VolatileTtl,
-        MaxmemoryPolicy::AllkeysLru => EvictionPolicy::AllkeysLru,
-        MaxmemoryPolicy::AllkeysLfu => EvictionPolicy::AllkeysLfu,
-        MaxmemoryPolicy::AllkeysRandom => EvictionPolicy::AllkeysRandom,
-        MaxmemoryPolicy::NoEviction => EvictionPolicy::NoEviction,
-    }
-}
-
 /// The policy's config name (INFO `maxmemory_policy`).
 pub fn policy_name(policy: MaxmemoryPolicy) -> &'static str {
     match policy {
@@ -73,7 +59,7 @@ pub fn policy_name(policy: MaxmemoryPolicy) -> &'static str {
 
 /// True when the configured policy tracks LFU counters (`MAXMEMORY_FLAG_LFU`).
 pub fn lfu_selected(server: &Server) -> bool {
-    storage_policy(server.config.maxmemory_policy).is_lfu()
+    server.config.maxmemory_policy.is_lfu()
 }
 
 /// Sets the keyspace's access mode from `maxmemory-policy`, `lfu-log-factor`
@@ -148,7 +134,7 @@ pub fn perform_evictions(server: &mut Server) -> EvictResult {
     if !safe_to_evict(server) || bytes_to_free(server) == 0 {
         return EvictResult::Ok;
     }
-    let policy = storage_policy(server.config.maxmemory_policy);
+    let policy = server.config.maxmemory_policy;
     let start_us = server.clock.monotonic_us();
     let budget_us = eviction_time_limit_us(server.config.maxmemory_eviction_tenacity);
     let samples = server.config.maxmemory_samples as usize;

@@ -265,9 +265,14 @@ fn persistence_section(server: &Server, out: &mut String) {
     field!(out, "current_cow_peak", 0);
     field!(out, "current_cow_size", 0);
     field!(out, "current_cow_size_age", 0);
-    field!(out, "current_fork_perc", "0.00");
-    let p = &server.persist;
     let (processed, total) = crate::persist::bgsave::progress(server);
+    let perc = if total == 0 {
+        0.0
+    } else {
+        processed as f64 * 100.0 / total as f64
+    };
+    field!(out, "current_fork_perc", format!("{perc:.2}"));
+    let p = &server.persist;
     field!(out, "current_save_keys_processed", processed);
     field!(out, "current_save_keys_total", total);
     field!(out, "rdb_changes_since_last_save", server.dirty);

@@ -281,6 +281,11 @@ fn write_some(
     if written > 0 {
         c.net_output_bytes += written as u64;
         let mut server = shared.borrow_mut();
+        // A client taking a long reply is not idle (writeToClient), so
+        // `timeout` must not close it halfway.
+        if c.kind != crate::client::ClientKind::Master {
+            c.last_interaction_ms = server.clock.now_ms();
+        }
         server.stats.net_output_bytes += written as u64;
         server.stats.writes_processed += 1;
     }

@@ -243,7 +243,6 @@ async fn signals(shared: Rc<RefCell<Server>>) {
 fn finish(shared: &Rc<RefCell<Server>>) -> i32 {
     let server = shared.borrow();
     let now = server.clock.now_ms();
-    log::line(LogLevel::Warning, now, "User requested shutdown...");
     if !server.config.pidfile.is_empty() {
         log::line(LogLevel::Notice, now, "Removing the pid file.");
         let _ = std::fs::remove_file(&server.config.pidfile);

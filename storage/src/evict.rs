@@ -191,6 +191,14 @@ impl EvictionPolicy {
         )
     }
 
+    /// True for the LRU policies (`MAXMEMORY_FLAG_LRU`).
+    pub fn is_lru(self) -> bool {
+        matches!(
+            self,
+            EvictionPolicy::VolatileLru | EvictionPolicy::AllkeysLru
+        )
+    }
+
     /// True for the LFU policies (`MAXMEMORY_FLAG_LFU`).
     pub fn is_lfu(self) -> bool {
         matches!(

@@ -98,40 +98,42 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) {
 
 /// DEBUG RELOAD: save (unless NOSAVE), flush (unless NOFLUSH or MERGE), load.
 fn reload(ctx: &mut Ctx, options: &[Bytes]) {
-    let (mut save, mut flush) = (true, true);
+    let (mut save, mut flush, mut merge) = (true, true, false);
     for opt in options {
         if eq_ignore_case(opt, "nosave") {
             save = false;
-        } else if eq_ignore_case(opt, "noflush") || eq_ignore_case(opt, "merge") {
+        } else if eq_ignore_case(opt, "noflush") {
             flush = false;
+        } else if eq_ignore_case(opt, "merge") {
+            // MERGE keeps the data and lets the file's keys replace it.
+            (flush, merge) = (false, true);
         } else {
             return ctx
                 .reply()
                 .error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
         }
     }
+    // The save below and a background save would share the temp file.
+    crate::persist::bgsave::abort(ctx.server);
     if save && crate::persist::save::save_sync(ctx.server).is_err() {
-        return ctx.reply().error("ERR Error trying to save the DB");
+        return ctx.reply().error("ERR");
     }
     if flush {
-        crate::persist::bgsave::abort(ctx.server);
         ctx.server.keyspace.flush_all();
     }
     let path = crate::persist::save::rdb_path(&ctx.server.config);
-    if let Err(e) = crate::persist::load::load_file(ctx.server, &path, !flush) {
+    if let Err(e) = crate::persist::load::load_file(ctx.server, &path, merge) {
         let now = ctx.now_ms();
         crate::log::line(
             crate::config::LogLevel::Warning,
             now,
             &format!("Error loading the RDB: {e}"),
         );
-        return ctx
-            .reply()
-            .error("ERR Error trying to load the RDB dump, check server logs.");
+        return ctx.reply().error("ERR Error trying to load the RDB dump");
     }
     let now = ctx.now_ms();
     crate::log::line(
-        crate::config::LogLevel::Notice,
+        crate::config::LogLevel::Warning,
         now,
         "DB reloaded by DEBUG RELOAD",
     );

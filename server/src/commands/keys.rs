@@ -379,14 +379,14 @@ fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     // points configured the empty dataset is saved at once.
     crate::persist::bgsave::abort(ctx.server);
     let removed = ctx.server.keyspace.flush_all();
-    if !ctx.server.config.save.is_empty() {
+    if ctx.server.config.save.is_empty() {
+        // One more change on top of the removed keys, as 7.0.15 counts.
+        ctx.dirty(removed as u64 + 1);
+    } else {
+        // The save resets the counter and 7.0.15 leaves it at 0.
         let _ = crate::persist::save::save_sync(ctx.server);
         ctx.server.dirty = 0;
-    } else {
-        ctx.dirty(removed as u64);
     }
-    // Redis adds one more change on top (flushAllDataAndResetRDB).
-    ctx.dirty(1);
     ctx.reply().ok();
 }
 

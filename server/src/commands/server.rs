@@ -142,6 +142,7 @@ fn save(ctx: &mut Ctx, _args: &[Bytes]) {
     if ctx.server.persist.bgsave.is_some() {
         return ctx.reply().error("ERR Background save already in progress");
     }
+    ctx.server.persist.rdb_saves += 1;
     match crate::persist::save::save_sync(ctx.server) {
         Ok(()) => ctx.reply().ok(),
         Err(_) => ctx.reply().error("ERR"),

@@ -65,26 +65,11 @@ pub enum LogLevel {
     Warning,
 }
 
-/// `maxmemory-policy`: what to do when `maxmemory` is reached.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MaxmemoryPolicy {
-    /// Evict the least recently used key among those with an expire.
-    VolatileLru,
-    /// Evict the least frequently used key among those with an expire.
-    VolatileLfu,
-    /// Evict a random key among those with an expire.
-    VolatileRandom,
-    /// Evict the key with the nearest expire.
-    VolatileTtl,
-    /// Evict the least recently used key.
-    AllkeysLru,
-    /// Evict the least frequently used key.
-    AllkeysLfu,
-    /// Evict a random key.
-    AllkeysRandom,
-    /// Refuse writes with -OOM.
-    NoEviction,
-}
+/// The smallest effective `maxmemory-clients` (Redis's 128 KB floor).
+pub const MIN_CLIENT_EVICTION_LIMIT: u64 = 128 * 1024;
+
+/// `maxmemory-policy`: the keyspace's own policy type, named as the config names it.
+pub use storage::evict::EvictionPolicy as MaxmemoryPolicy;
 
 /// `appendfsync`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -484,11 +469,18 @@ impl Config {
 
     /// The `maxmemory-clients` limit in bytes, resolving a percentage of maxmemory.
     pub fn maxmemory_clients_bytes(&self) -> u64 {
-        if self.maxmemory_clients >= 0 {
+        let bytes = if self.maxmemory_clients >= 0 {
             self.maxmemory_clients as u64
         } else {
             let percent = self.maxmemory_clients.unsigned_abs();
             (u128::from(self.maxmemory) * u128::from(percent) / 100) as u64
+        };
+        // Redis never lets clients be squeezed below 128 KB in total
+        // (getClientEvictionLimit): a tiny limit would evict everyone at once.
+        if bytes == 0 {
+            0
+        } else {
+            bytes.max(MIN_CLIENT_EVICTION_LIMIT)
         }
     }
 }

@@ -53,7 +53,7 @@ enum Batch {
 #[derive(Debug)]
 pub struct BgSave {
     tx: Sender<Batch>,
-    thread: Option<JoinHandle<Result<u64, String>>>,
+    thread: Option<JoinHandle<Result<(), String>>>,
     /// Database the walk is in.
     db: usize,
     /// The walk sent every key and the end marker.
@@ -79,6 +79,8 @@ pub fn start(server: &mut Server) -> Result<(), String> {
     }
     let now = server.clock.now_ms();
     server.persist.last_bgsave_try_s = now / 1000;
+    // rdb_saves counts attempts, as Redis's rdbSaveBackground does.
+    server.persist.rdb_saves += 1;
     for db in server.keyspace.dbs_mut() {
         db.snapshot_begin();
     }
@@ -102,10 +104,20 @@ pub fn start(server: &mut Server) -> Result<(), String> {
     let cancel = job.cancel.clone();
     let temp = job.temp.clone();
     let (tx, rx) = unbounded();
-    let thread = std::thread::Builder::new()
+    let thread = match std::thread::Builder::new()
         .name("redrill-bgsave".into())
         .spawn(move || job.run(rx))
-        .map_err(|e| format!("Can't save in background: {e}"))?;
+    {
+        Ok(thread) => thread,
+        Err(e) => {
+            // Where Redis's fork fails: nothing runs, the status is an error.
+            end_snapshots(server);
+            server.persist.last_bgsave_ok = false;
+            let text = format!("Can't save in background: fork: {e}");
+            log::line(LogLevel::Warning, now, &text);
+            return Err(text);
+        }
+    };
     server.persist.bgsave = Some(BgSave {
         tx,
         thread: Some(thread),
@@ -172,13 +184,16 @@ fn finish(server: &mut Server) {
         Some(Ok(r)) => r,
         _ => Err("the background save thread panicked".into()),
     };
+    // A failed writer leaves databases the walk never reached still taking
+    // pre-images; their epoch bits must be back in step for the next save.
+    end_snapshots(server);
     let now = server.clock.now_ms();
     let p = &mut server.persist;
     p.last_bgsave_time_sec =
         (server.clock.monotonic_us().saturating_sub(bg.started_us) / 1_000_000) as i64;
-    p.last_cow_size = bg.cow_bytes;
     match result {
-        Ok(_bytes) => {
+        Ok(()) => {
+            p.last_cow_size = bg.cow_bytes;
             log::line(
                 LogLevel::Notice,
                 now,
@@ -187,7 +202,6 @@ fn finish(server: &mut Server) {
             server.dirty = server.dirty.saturating_sub(bg.dirty_at_start);
             server.last_save_unix_s = now / 1000;
             p.last_bgsave_ok = true;
-            p.rdb_saves += 1;
         }
         Err(e) => {
             log::line(LogLevel::Warning, now, &e);
@@ -203,15 +217,29 @@ pub fn abort(server: &mut Server) {
     let Some(mut bg) = server.persist.bgsave.take() else {
         return;
     };
-    for db in server.keyspace.dbs_mut() {
-        db.snapshot_end();
-    }
+    end_snapshots(server);
     bg.cancel.store(true, Ordering::Relaxed);
     drop(bg.tx);
     if let Some(t) = bg.thread.take() {
         let _ = t.join();
     }
     let _ = std::fs::remove_file(&bg.temp);
+    // What Redis logs when it kills its saving child with SIGUSR1 (not an error).
+    let now = server.clock.now_ms();
+    log::line(
+        LogLevel::Warning,
+        now,
+        "Background saving terminated by signal 10",
+    );
+    server.persist.last_bgsave_time_sec =
+        (server.clock.monotonic_us().saturating_sub(bg.started_us) / 1_000_000) as i64;
+}
+
+/// Ends every database's part of the snapshot (a no-op where it already ended).
+fn end_snapshots(server: &mut Server) {
+    for db in server.keyspace.dbs_mut() {
+        db.snapshot_end();
+    }
 }
 
 /// INFO's `current_save_keys_processed` and `current_save_keys_total`.
@@ -245,11 +273,10 @@ struct WriterJob {
 
 impl WriterJob {
     /// The writer thread: the file from the batches, then fsync and rename.
-    fn run(self, rx: Receiver<Batch>) -> Result<u64, String> {
-        let result = self.write(&rx).and_then(|bytes| {
+    fn run(self, rx: Receiver<Batch>) -> Result<(), String> {
+        let result = self.write(&rx).and_then(|()| {
             std::fs::rename(&self.temp, &self.target)
-                .map(|()| bytes)
-                .map_err(|e| format!("Error moving temp DB file on the final destination: {e}"))
+                .map_err(|e| save::rename_error(&self.temp, &self.target, &self.dir, &e))
         });
         if result.is_err() {
             let _ = std::fs::remove_file(&self.temp);
@@ -257,7 +284,7 @@ impl WriterJob {
         result
     }
 
-    fn write(&self, rx: &Receiver<Batch>) -> Result<u64, String> {
+    fn write(&self, rx: &Receiver<Batch>) -> Result<(), String> {
         let file = File::create(&self.temp).map_err(|e| {
             format!(
                 "Failed opening the temp RDB file {} (in server root dir {}) for saving: {}",
@@ -269,7 +296,7 @@ impl WriterJob {
                 crate::config::special::strerror(&e)
             )
         })?;
-        let err = |e: io::Error| format!("Write error saving DB on disk: {e}");
+        let err = |e: io::Error| save::write_error(&e);
         let mut w = RdbWriter::new(io::BufWriter::with_capacity(1 << 20, file), self.opts);
         w.header().map_err(err)?;
         for (name, value) in &self.aux {
@@ -299,11 +326,10 @@ impl WriterJob {
                 Err(_) => return Err("Background save aborted".into()),
             }
         }
-        let bytes = w.bytes_written();
         let out = w.finish().map_err(err)?;
         let file = out.into_inner().map_err(|e| err(e.into_error()))?;
         file.sync_all().map_err(err)?;
-        Ok(bytes)
+        Ok(())
     }
 }
 

@@ -41,9 +41,10 @@ pub fn load_options(config: &Config, seed: u64) -> LoadOptions {
     }
 }
 
-/// Loads `path` into the (empty) keyspace. Errors are the reader's message.
-/// With `merge` (DEBUG RELOAD NOFLUSH/MERGE) a key already present is replaced;
-/// otherwise a key twice in the file is corruption, as in Redis.
+/// Loads `path` into the keyspace, logging and recording what it loaded (as
+/// rdbLoadRio does for every load). Errors are the reader's message. With
+/// `merge` (DEBUG RELOAD MERGE) a key already present is replaced; otherwise a
+/// key twice, or a key already there, is corruption, as in Redis.
 pub fn load_file(server: &mut Server, path: &Path, merge: bool) -> Result<Loaded, String> {
     let data = std::fs::read(path).map_err(|e| crate::config::special::strerror(&e))?;
     let opts = load_options(&server.config, server.rng.next_u64());
@@ -75,6 +76,16 @@ pub fn load_file(server: &mut Server, path: &Path, merge: bool) -> Result<Loaded
         Ok(())
     };
     reader::load(&data, &opts, &mut on_record).map_err(|e| e.to_string())?;
+    log::line(
+        LogLevel::Notice,
+        now,
+        &format!(
+            "Done loading RDB, keys loaded: {}, keys expired: {}.",
+            loaded.keys, loaded.expired
+        ),
+    );
+    server.persist.last_load_keys_loaded = loaded.keys;
+    server.persist.last_load_keys_expired = loaded.expired;
     Ok(loaded)
 }
 
@@ -116,15 +127,7 @@ pub fn load_at_startup(server: &mut Server) -> bool {
     let started_us = server.clock.monotonic_us();
     let now = server.clock.now_ms();
     match load_file(server, &path, false) {
-        Ok(loaded) => {
-            log::line(
-                LogLevel::Notice,
-                now,
-                &format!(
-                    "Done loading RDB, keys loaded: {}, keys expired: {}.",
-                    loaded.keys, loaded.expired
-                ),
-            );
+        Ok(_) => {
             log::line(
                 LogLevel::Notice,
                 now,
@@ -133,8 +136,6 @@ pub fn load_at_startup(server: &mut Server) -> bool {
                     server.clock.monotonic_us().saturating_sub(started_us) as f64 / 1e6
                 ),
             );
-            server.persist.last_load_keys_loaded = loaded.keys;
-            server.persist.last_load_keys_expired = loaded.expired;
             true
         }
         Err(e) => {

@@ -38,7 +38,7 @@ pub struct Persistence {
     pub last_bgsave_time_sec: i64,
     /// Unix seconds of the last background save attempt.
     pub last_bgsave_try_s: i64,
-    /// `rdb_saves`: successful saves since start.
+    /// `rdb_saves`: SAVE and background saves begun since start (Redis counts attempts).
     pub rdb_saves: u64,
     /// `rdb_last_cow_size`: bytes copied for pre-images by the last BGSAVE.
     pub last_cow_size: u64,
@@ -76,6 +76,29 @@ pub fn writes_denied(server: &Server) -> bool {
         && !server.persist.last_bgsave_ok
 }
 
+/// The MISCONF step of the gate: write commands, EXEC of a transaction that
+/// queued one, and PING (so monitoring notices the broken disk) are refused,
+/// as `processCommand` does.
+pub fn check_misconf(
+    server: &Server,
+    client: &crate::client::Client,
+    spec: &crate::command::CommandSpec,
+) -> Result<(), String> {
+    use crate::command::Flags;
+    if !writes_denied(server) {
+        return Ok(());
+    }
+    let queued_write = spec.name == "exec"
+        && client
+            .multi
+            .as_ref()
+            .is_some_and(|m| m.commands.iter().any(|q| q.spec.flags.has(Flags::WRITE)));
+    if spec.flags.has(Flags::WRITE) || queued_write || spec.name == "ping" {
+        return Err(MISCONF.into());
+    }
+    Ok(())
+}
+
 /// The save points and scheduled BGSAVEs, run from the cron.
 pub fn cron(server: &mut Server) {
     if server.persist.bgsave.is_some() {
@@ -85,8 +108,8 @@ pub fn cron(server: &mut Server) {
     let retry_ok = server.persist.last_bgsave_ok
         || now_s - server.persist.last_bgsave_try_s > BGSAVE_RETRY_DELAY_S;
     if server.persist.bgsave_scheduled && retry_ok {
-        server.persist.bgsave_scheduled = false;
-        let _ = bgsave::start(server);
+        // Still scheduled if it could not start, as in Redis's serverCron.
+        server.persist.bgsave_scheduled = bgsave::start(server).is_err();
         return;
     }
     let due = server
@@ -112,6 +135,7 @@ pub fn cron(server: &mut Server) {
 /// FORCE. A background save under way is abandoned first. True: go on and exit.
 pub fn prepare_shutdown(server: &mut Server, save: bool, nosave: bool, force: bool) -> bool {
     let now = server.clock.now_ms();
+    log::line(LogLevel::Warning, now, "User requested shutdown...");
     if server.persist.bgsave.is_some() {
         log::line(
             LogLevel::Warning,
@@ -143,6 +167,11 @@ pub fn prepare_shutdown(server: &mut Server, save: bool, nosave: bool, force: bo
                 LogLevel::Warning,
                 now,
                 "Error trying to save the DB, can't exit.",
+            );
+            log::line(
+                LogLevel::Warning,
+                now,
+                "Errors trying to shut down the server. Check the logs for more information.",
             );
             false
         }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use storage::rdb::writer::{KeyMeta, RdbWriter, WriteOptions};
 
-use crate::config::{Config, LogLevel, MaxmemoryPolicy};
+use crate::config::{Config, LogLevel};
 use crate::log;
 use crate::state::Server;
 
@@ -36,11 +36,10 @@ pub struct AccessMeta {
 impl AccessMeta {
     /// IDLE under LRU policies, FREQ under LFU ones (`rdbSaveKeyValuePair`).
     pub fn from_config(config: &Config, now_ms: i64) -> AccessMeta {
-        use MaxmemoryPolicy::*;
         let p = config.maxmemory_policy;
         AccessMeta {
-            lru: matches!(p, VolatileLru | AllkeysLru),
-            lfu: matches!(p, VolatileLfu | AllkeysLfu),
+            lru: p.is_lru(),
+            lfu: p.is_lfu(),
             lfu_decay_time: config.lfu_decay_time,
             now_ms,
         }
@@ -91,13 +90,32 @@ pub fn key_delay(us: i64) {
     }
 }
 
+/// Redis's log line for a failed rename of the finished temp file.
+pub fn rename_error(temp: &Path, target: &Path, dir: &str, e: &io::Error) -> String {
+    format!(
+        "Error moving temp DB file {} on the final destination {} (in server root dir {dir}): {}",
+        temp.display(),
+        target.display(),
+        crate::config::special::strerror(e)
+    )
+}
+
+/// Redis's log line for a failed write of the temp file.
+pub fn write_error(e: &io::Error) -> String {
+    format!(
+        "Write error saving DB on disk: {}",
+        crate::config::special::strerror(e)
+    )
+}
+
 /// SAVE: writes every database now, blocking the server, then records the save.
 pub fn save_sync(server: &mut Server) -> Result<(), String> {
     let now = server.clock.now_ms();
     let tmp = temp_path(&server.config);
+    let target = rdb_path(&server.config);
     let result = write_file(server, &tmp).and_then(|()| {
-        std::fs::rename(&tmp, rdb_path(&server.config))
-            .map_err(|e| format!("Error moving temp DB file on the final destination: {e}"))
+        std::fs::rename(&tmp, &target)
+            .map_err(|e| rename_error(&tmp, &target, &server.config.dir, &e))
     });
     match result {
         Ok(()) => {
@@ -105,7 +123,6 @@ pub fn save_sync(server: &mut Server) -> Result<(), String> {
             server.dirty = 0;
             server.last_save_unix_s = server.clock.now_ms() / 1000;
             server.persist.last_bgsave_ok = true;
-            server.persist.rdb_saves += 1;
             Ok(())
         }
         Err(e) => {
@@ -128,7 +145,7 @@ fn write_file(server: &Server, path: &Path) -> Result<(), String> {
             crate::config::special::strerror(&e)
         )
     })?;
-    let write_err = |e: io::Error| format!("Write error saving DB on disk: {e}");
+    let write_err = |e: io::Error| write_error(&e);
     let mut w = RdbWriter::new(io::BufWriter::new(file), write_options(&server.config));
     w.header().map_err(write_err)?;
     for (name, value) in aux_fields(server) {

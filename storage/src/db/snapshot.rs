@@ -64,7 +64,8 @@ impl Db {
         true
     }
 
-    /// True while a snapshot of this database is under way.
+    /// True while a snapshot of this database is under way (the tests' check).
+    #[cfg(test)]
     pub fn snapshot_active(&self) -> bool {
         self.snap.is_some()
     }
