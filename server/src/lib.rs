@@ -35,6 +35,7 @@ pub mod run;
 pub mod slowlog;
 pub mod state;
 pub mod wire;
+pub mod writes;
 
 /// The Redis version redrill answers as (INFO redis_version, HELLO's version).
 pub const REDIS_VERSION: &str = "7.0.15";

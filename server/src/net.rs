@@ -8,7 +8,12 @@
 //! read what the socket has (up to 16 KB, PROTO_IOBUF_LEN, more when a large bulk
 //! argument is pending), parse and execute *every* complete request in the query
 //! buffer, then write all their replies with one write. With `redis-benchmark
-//! -P 16` that is one read, sixteen commands and one write per round trip. The
+//! -P 16` that is one read, sixteen commands and one write per round trip.
+//!
+//! The write waits until every connection that became readable in the same
+//! turn of the event loop has run its commands (see [`crate::writes`]), as
+//! Redis writes in `beforeSleep`: a client woken by one reply while the
+//! server still computes the next one costs a wake-up per reply. The
 //! task keeps reading while replies are still queued, as Redis does, so a client
 //! that never reads (seed case 3) piles up output inside the server, where CLIENT
 //! LIST shows it as `omem`.
@@ -26,6 +31,7 @@ use crate::config::LogLevel;
 use crate::dispatch;
 use crate::log;
 use crate::state::Server;
+use crate::writes::{Conn, PendingWrites};
 
 /// Redis's PROTO_IOBUF_LEN: how much one read asks for.
 const IOBUF_LEN: usize = 16 * 1024;
@@ -45,7 +51,11 @@ enum Next {
 }
 
 /// Accepts connections on `listener` forever.
-pub async fn accept_loop(shared: Rc<RefCell<Server>>, listener: TcpListener) {
+pub async fn accept_loop(
+    shared: Rc<RefCell<Server>>,
+    listener: TcpListener,
+    writes: Rc<PendingWrites>,
+) {
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(conn) => conn,
@@ -74,7 +84,8 @@ pub async fn accept_loop(shared: Rc<RefCell<Server>>, listener: TcpListener) {
             reject(stream, &shared).await;
             continue;
         };
-        tokio::task::spawn_local(serve(shared.clone(), stream, client));
+        let conn = Rc::new(Conn::new(stream, client));
+        tokio::task::spawn_local(serve(shared.clone(), conn, writes.clone()));
     }
 }
 
@@ -152,7 +163,8 @@ async fn reject(stream: TcpStream, shared: &Rc<RefCell<Server>>) {
 }
 
 /// Serves one connection until it closes.
-async fn serve(shared: Rc<RefCell<Server>>, stream: TcpStream, client: Rc<RefCell<Client>>) {
+async fn serve(shared: Rc<RefCell<Server>>, conn: Rc<Conn>, writes: Rc<PendingWrites>) {
+    let (stream, client) = (&conn.stream, &conn.client);
     let mut qbuf = BytesMut::with_capacity(IOBUF_LEN);
     let mut argv: Vec<Bytes> = Vec::with_capacity(8);
     let mut reader = crate::wire::RequestReader::default();
@@ -164,7 +176,10 @@ async fn serve(shared: Rc<RefCell<Server>>, stream: TcpStream, client: Rc<RefCel
     loop {
         let (want_write, close_now) = {
             let c = client.borrow();
-            (c.has_pending_reply(), c.close_asap)
+            // A queued write is the flusher's; it wakes this task if the
+            // socket could not take everything.
+            let mine = closing || !conn.is_queued();
+            (c.has_pending_reply() && mine, c.close_asap)
         };
         if close_now || (closing && !want_write) {
             break;
@@ -175,12 +190,12 @@ async fn serve(shared: Rc<RefCell<Server>>, stream: TcpStream, client: Rc<RefCel
         });
         tokio::select! {
             ready = stream.readable(), if !closing && paused_until.is_none() => {
-                if ready.is_err() || !read_some(&shared, &client, &stream, &mut qbuf, reader.needed()) {
+                if ready.is_err() || !read_some(&shared, client, stream, &mut qbuf, reader.needed()) {
                     break;
                 }
             }
             ready = stream.writable(), if want_write => {
-                if ready.is_err() || !write_some(&shared, &client, &stream) {
+                if ready.is_err() || !write_some(&shared, client, stream) {
                     break;
                 }
                 continue;
@@ -193,20 +208,24 @@ async fn serve(shared: Rc<RefCell<Server>>, stream: TcpStream, client: Rc<RefCel
         }
         paused_until = None;
         blocked_until = None;
-        match run_requests(&shared, &client, &mut qbuf, &mut argv, &mut reader) {
+        match run_requests(&shared, client, &mut qbuf, &mut argv, &mut reader) {
             Next::Continue => {}
             Next::CloseAfterReply => closing = true,
             Next::CloseNow => break,
             Next::Paused(until) => paused_until = Some(until),
             Next::Blocked(deadline) => blocked_until = Some(deadline),
         }
-        // Most of the time the socket can take the replies right away: try now
-        // instead of waiting for another turn of the event loop.
-        if !write_some(&shared, &client, &stream) {
-            break;
+        if closing {
+            // The last replies go out now: the loop ends once they are written.
+            if !write_some(&shared, client, stream) {
+                break;
+            }
+        } else if client.borrow().has_pending_reply() {
+            writes.queue(&conn);
         }
     }
-    unregister(&shared, &client);
+    conn.close();
+    unregister(&shared, client);
 }
 
 /// Reads once into the query buffer; false when the peer closed or failed.
@@ -223,9 +242,23 @@ fn read_some(
     if qbuf.capacity() - qbuf.len() < want {
         qbuf.reserve(want);
     }
+    let room = qbuf.capacity() - qbuf.len();
     match stream.try_read_buf(qbuf) {
         Ok(0) => false,
         Ok(n) => {
+            if n < room {
+                // A short read drained the socket. Without this, tokio still
+                // believes it readable and the next turn spends a read(2) on
+                // EAGAIN: one wasted system call per request at -P 1, which
+                // Redis (one read per readable event) does not pay. The
+                // closure makes no system call; returning WouldBlock only
+                // clears the readiness. Data arriving later raises a new
+                // edge-triggered event, and none can slip in between on this
+                // single-threaded runtime.
+                let _ = stream.try_io(tokio::io::Interest::READABLE, || {
+                    Err::<(), _>(io::ErrorKind::WouldBlock.into())
+                });
+            }
             let mut server = shared.borrow_mut();
             server.stats.net_input_bytes += n as u64;
             server.stats.reads_processed += 1;
@@ -257,7 +290,7 @@ fn read_some(
 }
 
 /// Writes as much of the reply buffer as the socket takes; false on a dead socket.
-fn write_some(
+pub(crate) fn write_some(
     shared: &Rc<RefCell<Server>>,
     client: &Rc<RefCell<Client>>,
     stream: &TcpStream,

@@ -112,8 +112,10 @@ pub async fn run(options: StartOptions) -> i32 {
     log::line(LogLevel::Notice, now, "Ready to accept connections");
     let shutdown = server.shutdown.clone();
     let shared = Rc::new(RefCell::new(server));
+    let writes = Rc::new(crate::writes::PendingWrites::default());
+    tokio::task::spawn_local(crate::writes::flusher(shared.clone(), writes.clone()));
     for listener in listeners {
-        tokio::task::spawn_local(net::accept_loop(shared.clone(), listener));
+        tokio::task::spawn_local(net::accept_loop(shared.clone(), listener, writes.clone()));
     }
     tokio::task::spawn_local(server_cron(shared.clone()));
     tokio::task::spawn_local(signals(shared.clone()));
