@@ -198,7 +198,12 @@ impl ZSet {
         if score.is_nan() {
             return AddOutcome::NotANumber;
         }
-        let Some(current) = self.score(member) else {
+        // Where the member is, so that an update needs no second lookup.
+        let found = match self {
+            ZSet::Listpack(lp) => small::find(lp, member),
+            ZSet::SkipList(s) => s.find(member).map(|x| (x as usize, s.node_score(x))),
+        };
+        let Some((at, current)) = found else {
             if flags.xx {
                 return AddOutcome::Skipped;
             }
@@ -234,12 +239,10 @@ impl ZSet {
         }
         match self {
             ZSet::Listpack(lp) => {
-                if let Some((i, _)) = small::find(lp, member) {
-                    small::delete(lp, i);
-                }
+                small::delete(lp, at);
                 small::insert(lp, member, new);
             }
-            ZSet::SkipList(s) => s.update_score(member, new),
+            ZSet::SkipList(s) => s.update_node_score(at as u32, new),
         }
         AddOutcome::Updated(new)
     }

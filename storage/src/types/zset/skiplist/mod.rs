@@ -69,8 +69,7 @@ pub(super) struct Node {
     levels: [Level; INLINE_LEVELS],
     /// Index of this node's overflow block in `SkipList::ext`, or NIL.
     ext: u32,
-    /// Number of levels; only the structural checks of the tests read it.
-    #[cfg(test)]
+    /// Number of levels, kept when a score update moves the node.
     height: u8,
 }
 
@@ -126,7 +125,6 @@ impl SkipList {
             chain: NIL,
             levels: [EMPTY_LEVEL; INLINE_LEVELS],
             ext: 0,
-            #[cfg(test)]
             height: MAX_LEVEL as u8,
         };
         SkipList {
@@ -204,7 +202,7 @@ impl SkipList {
     }
 
     /// The node holding `member`.
-    fn find(&self, member: &[u8]) -> Option<u32> {
+    pub(super) fn find(&self, member: &[u8]) -> Option<u32> {
         if self.buckets.is_empty() {
             return None;
         }
@@ -288,7 +286,6 @@ impl SkipList {
             chain: NIL,
             levels: [EMPTY_LEVEL; INLINE_LEVELS],
             ext,
-            #[cfg(test)]
             height: level as u8,
         };
         if self.free != NIL {
@@ -323,26 +320,42 @@ impl SkipList {
 
     /// `zslInsert` plus the index: adds a member known to be absent.
     pub fn insert(&mut self, score: f64, member: Box<[u8]>) {
+        let level = self.random_level();
+        let x = self.alloc_node(member, score, level);
+        self.link(x);
+        // A rebuilt table already holds `x`, which is in the list by now.
+        if !self.index_resize_if_needed() {
+            self.index_link(x);
+        }
+    }
+
+    /// Links the unlinked node `x` into every level it has, at the place its
+    /// (score, member) sorts: `zslInsert` for a node that already exists.
+    fn link(&mut self, x: u32) {
         let mut update = [HEADER; MAX_LEVEL];
         let mut rank = [0u64; MAX_LEVEL];
-        let mut x = HEADER;
-        for i in (0..self.level).rev() {
-            rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
-            loop {
-                let next = self.forward(x, i);
-                if next == NIL {
-                    break;
+        let mut at = HEADER;
+        {
+            let node = self.node(x);
+            let (score, member) = (node.score, &*node.member);
+            for i in (0..self.level).rev() {
+                rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
+                loop {
+                    let next = self.forward(at, i);
+                    if next == NIL {
+                        break;
+                    }
+                    let n = self.node(next);
+                    if order(n.score, &n.member, score, member) != Ordering::Less {
+                        break;
+                    }
+                    rank[i] += u64::from(self.level(at, i).span);
+                    at = next;
                 }
-                let n = self.node(next);
-                if order(n.score, &n.member, score, &member) != Ordering::Less {
-                    break;
-                }
-                rank[i] += u64::from(self.level(x, i).span);
-                x = next;
+                update[i] = at;
             }
-            update[i] = x;
         }
-        let level = self.random_level();
+        let level = usize::from(self.node(x).height);
         if level > self.level {
             for i in self.level..level {
                 rank[i] = 0;
@@ -352,7 +365,6 @@ impl SkipList {
             }
             self.level = level;
         }
-        let x = self.alloc_node(member, score, level);
         for i in 0..level {
             let up = self.level(update[i], i);
             let crossed = (rank[0] - rank[i]) as u32;
@@ -376,10 +388,6 @@ impl SkipList {
             self.tail = x;
         }
         self.length += 1;
-        // A rebuilt table already holds `x`, which is in the list by now.
-        if !self.index_resize_if_needed() {
-            self.index_link(x);
-        }
     }
 
     /// The `update` vector of a descent to just before (score, member).
@@ -467,7 +475,21 @@ impl SkipList {
     /// `zslUpdateScore`: moves `member` (present) to `new_score`, in place when
     /// its neighbours allow.
     pub fn update_score(&mut self, member: &[u8], new_score: f64) {
-        let Some(x) = self.find(member) else { return };
+        if let Some(x) = self.find(member) {
+            self.update_node_score(x, new_score);
+        }
+    }
+
+    /// Score of the node `x` (from [`SkipList::find`]).
+    pub(super) fn node_score(&self, x: u32) -> f64 {
+        self.node(x).score
+    }
+
+    /// [`SkipList::update_score`] for a node already found. A moved node keeps
+    /// its slot, its member and its index entry (the member did not change),
+    /// and its height: levels are drawn independently of scores, so the
+    /// list's shape stays as random as a fresh insert would leave it.
+    pub(super) fn update_node_score(&mut self, x: u32, new_score: f64) {
         let node = self.node(x);
         let (back, next) = (node.backward, node.next0());
         let back_ok = back == NIL || self.node(back).score < new_score;
@@ -476,11 +498,10 @@ impl SkipList {
             self.node_mut(x).score = new_score;
             return;
         }
-        let update = self.find_update(node.score, member);
+        let update = self.find_update(node.score, &node.member);
         self.delete_node(x, &update);
-        self.index_unlink(x);
-        let (member, _) = self.free_node(x);
-        self.insert(new_score, member);
+        self.node_mut(x).score = new_score;
+        self.link(x);
     }
 
     /// 1-based rank of the node holding (score, member) (`zslGetRank`), or 0.
