@@ -274,6 +274,7 @@ struct WriterJob {
 impl WriterJob {
     /// The writer thread: the file from the batches, then fsync and rename.
     fn run(self, rx: Receiver<Batch>) -> Result<(), String> {
+        lower_priority();
         let result = self.write(&rx).and_then(|()| {
             std::fs::rename(&self.temp, &self.target)
                 .map_err(|e| save::rename_error(&self.temp, &self.target, &self.dir, &e))
@@ -366,4 +367,24 @@ pub async fn drive(shared: std::rc::Rc<std::cell::RefCell<Server>>) {
             tokio::task::yield_now().await;
         }
     }
+}
+
+/// Nice value of the writer thread: the lowest priority there is.
+const WRITER_NICE: libc::c_int = 19;
+
+/// Puts the calling thread (the writer) at [`WRITER_NICE`].
+///
+/// Redis's child competes with the parent for the CPU as an equal; on a busy
+/// machine that costs the clients throughput for the whole save. The writer is
+/// background work: at nice 19 it takes what the command thread and the
+/// clients leave, and on an idle core it runs at full speed all the same. It
+/// cannot starve the save for long, since Linux still gives it a small share
+/// of a contended core, and the walk waits for it once it lags
+/// [`MAX_QUEUED_BATCHES`] behind, which bounds memory either way. Failure (a
+/// platform without per-thread priorities) leaves the thread as it was.
+#[allow(unsafe_code)]
+fn lower_priority() {
+    // SAFETY: setpriority takes three integers and touches no memory of ours;
+    // on Linux, PRIO_PROCESS with who = 0 names the calling thread only.
+    let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, WRITER_NICE) };
 }
