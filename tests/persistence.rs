@@ -207,6 +207,64 @@ fn bgsave_writes_the_dataset_as_it_was_when_it_began() {
     assert_eq!(digest(&mut con), at_start);
 }
 
+/// While two clients keep writing over the saved keys, the walk advances in
+/// the budgeted slices taken between their batches (`bgsave::on_turn`); the
+/// save must still finish, and hold what was there when it began.
+#[test]
+fn bgsave_finishes_while_clients_keep_the_server_busy() {
+    let scratch = Scratch(scratch_dir("persist-busy"));
+    let dir = &scratch.0;
+    let mut srv = start_server_in(dir, &["--enable-debug-command", "yes"]);
+    let mut con = srv.connection();
+    cmd(&mut con, &["DEBUG", "POPULATE", "200000", "key", "100"]).unwrap();
+    let at_start = digest(&mut con);
+    let go = std::sync::Arc::new(std::sync::Barrier::new(3));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writers: Vec<_> = (0..2)
+        .map(|w| {
+            let mut con = srv.connection();
+            let (go, stop) = (go.clone(), stop.clone());
+            std::thread::spawn(move || {
+                go.wait();
+                let mut round = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let mut pipe = redis::pipe();
+                    for i in 0..100 {
+                        pipe.cmd("SET")
+                            .arg(format!("key:{}", (round * 100 + i) % 200_000))
+                            .arg(format!("busy-{w}"))
+                            .ignore();
+                    }
+                    pipe.query::<()>(&mut con).unwrap();
+                    round += 1;
+                }
+                round
+            })
+        })
+        .collect();
+    assert_eq!(
+        q::<String>(&mut con, &["BGSAVE"]),
+        "Background saving started"
+    );
+    go.wait();
+    let finished = wait_until(WAIT, || {
+        info_field(&mut con, "rdb_bgsave_in_progress") == "0"
+    });
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let rounds: u64 = writers.into_iter().map(|w| w.join().unwrap()).sum();
+    assert!(finished, "the save did not finish under load");
+    assert!(rounds > 0);
+    assert_eq!(info_field(&mut con, "rdb_last_bgsave_status"), "ok");
+    drop(con);
+    let mut admin = srv.connection();
+    let _ = cmd(&mut admin, &["SHUTDOWN", "NOSAVE"]);
+    assert_eq!(srv.wait_exit(WAIT), Some(0));
+    // The writes all came after BGSAVE began: none is in the file.
+    let srv = start_server_in(dir, &["--enable-debug-command", "yes"]);
+    let mut con = srv.connection();
+    assert_eq!(digest(&mut con), at_start);
+}
+
 #[test]
 fn debug_reload_keeps_the_digest() {
     let srv = start_server(&["--enable-debug-command", "yes"]);

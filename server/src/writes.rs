@@ -100,5 +100,8 @@ pub async fn flusher(shared: Rc<RefCell<Server>>, writes: Rc<PendingWrites>) {
                 client.notify.notify_one();
             }
         }
+        // Redis's beforeSleep also runs the background work that must not
+        // hold clients up; here, a budgeted slice of a BGSAVE's walk.
+        crate::persist::bgsave::on_turn(&mut shared.borrow_mut());
     }
 }
