@@ -332,29 +332,10 @@ impl SkipList {
     /// Links the unlinked node `x` into every level it has, at the place its
     /// (score, member) sorts: `zslInsert` for a node that already exists.
     fn link(&mut self, x: u32) {
-        let mut update = [HEADER; MAX_LEVEL];
-        let mut rank = [0u64; MAX_LEVEL];
-        let mut at = HEADER;
-        {
+        let (mut update, mut rank) = {
             let node = self.node(x);
-            let (score, member) = (node.score, &*node.member);
-            for i in (0..self.level).rev() {
-                rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
-                loop {
-                    let next = self.forward(at, i);
-                    if next == NIL {
-                        break;
-                    }
-                    let n = self.node(next);
-                    if order(n.score, &n.member, score, member) != Ordering::Less {
-                        break;
-                    }
-                    rank[i] += u64::from(self.level(at, i).span);
-                    at = next;
-                }
-                update[i] = at;
-            }
-        }
+            self.predecessors(node.score, &node.member)
+        };
         let level = usize::from(self.node(x).height);
         if level > self.level {
             for i in self.level..level {
@@ -392,9 +373,17 @@ impl SkipList {
 
     /// The `update` vector of a descent to just before (score, member).
     fn find_update(&self, score: f64, member: &[u8]) -> [u32; MAX_LEVEL] {
+        self.predecessors(score, member).0
+    }
+
+    /// Descends to just before (score, member): per level, the last node
+    /// that sorts before it (`update`) and that node's rank.
+    fn predecessors(&self, score: f64, member: &[u8]) -> ([u32; MAX_LEVEL], [u64; MAX_LEVEL]) {
         let mut update = [HEADER; MAX_LEVEL];
+        let mut rank = [0u64; MAX_LEVEL];
         let mut x = HEADER;
         for i in (0..self.level).rev() {
+            rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
             loop {
                 let next = self.forward(x, i);
                 if next == NIL {
@@ -404,11 +393,12 @@ impl SkipList {
                 if order(n.score, &n.member, score, member) != Ordering::Less {
                     break;
                 }
+                rank[i] += u64::from(self.level(x, i).span);
                 x = next;
             }
             update[i] = x;
         }
-        update
+        (update, rank)
     }
 
     /// `zslDeleteNode`: unlinks `x` from the list (not from the index).
