@@ -90,21 +90,28 @@ fn list_ref<'s>(
     }
 }
 
-/// The list under `key`, created empty (with the configured fill) when missing.
-fn list_or_create<'s>(
-    server: &'s mut Server,
+/// Runs `f` on the list at `key`, creating an empty one first when the key is
+/// missing (`lookupKeyWrite` + `createQuicklistObject` + `dbAdd`): one lookup
+/// when the list exists. A closure rather than a returned borrow, because the
+/// borrow checker cannot yet return a borrow from one branch of a lookup and
+/// insert in the other; returning a borrow cost LPUSH three lookups.
+fn with_list_or_create<R>(
+    server: &mut Server,
     db: usize,
     key: &[u8],
-) -> Result<&'s mut List, WrongType> {
-    if list_mut(server, db, key)?.is_none() {
-        let list = List::new(server.config.list_max_listpack_size);
-        let now = server.clock.now_ms();
-        server
-            .keyspace
-            .db_mut(db)
-            .set(key, Value::List(Box::new(list)), now, false);
+    f: impl FnOnce(&mut List) -> R,
+) -> Result<R, WrongType> {
+    if let Some(value) = lookup_write(server, db, key) {
+        return value.as_list_mut().map(f).ok_or(WrongType);
     }
-    list_mut(server, db, key)?.ok_or(WrongType)
+    let mut list = List::new(server.config.list_max_listpack_size);
+    let out = f(&mut list);
+    let now = server.clock.now_ms();
+    server
+        .keyspace
+        .db_mut(db)
+        .set(key, Value::List(Box::new(list)), now, false);
+    Ok(out)
 }
 
 /// Deletes `key` when its list was emptied (`listElementsRemoved`).
@@ -145,20 +152,22 @@ fn parse_end(arg: &[u8]) -> Result<End, &'static str> {
 fn push_generic(ctx: &mut Ctx<'_>, args: &[Bytes], end: End, xx: bool) {
     let db = ctx.client.db;
     let key = &args[1];
-    let exists = match list_mut(ctx.server, db, key) {
+    let push = |list: &mut List| {
+        for e in &args[2..] {
+            list.push(end, e);
+        }
+        list.len()
+    };
+    let pushed = if xx {
+        list_mut(ctx.server, db, key).map(|found| found.map(push))
+    } else {
+        with_list_or_create(ctx.server, db, key, push).map(Some)
+    };
+    let len = match pushed {
         Err(WrongType) => return ctx.reply().error(errors::WRONGTYPE),
-        Ok(found) => found.is_some(),
+        Ok(None) => return ctx.reply().integer(0),
+        Ok(Some(len)) => len,
     };
-    if xx && !exists {
-        return ctx.reply().integer(0);
-    }
-    let Ok(list) = list_or_create(ctx.server, db, key) else {
-        return ctx.reply().error(errors::WRONGTYPE);
-    };
-    for e in &args[2..] {
-        list.push(end, e);
-    }
-    let len = list.len();
     ctx.dirty((args.len() - 2) as u64);
     ctx.reply().integer(len as i64);
 }
@@ -459,9 +468,7 @@ fn lmove_generic(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) 
         ctx.reply().null();
         return false;
     };
-    if let Ok(list) = list_or_create(ctx.server, db, dst) {
-        list.push(to, &value);
-    }
+    let _ = with_list_or_create(ctx.server, db, dst, |list| list.push(to, &value));
     delete_if_empty(ctx.server, db, src);
     ctx.dirty(1);
     ctx.reply().bulk(&value);
