@@ -280,6 +280,44 @@ fn debug_reload_keeps_the_digest() {
     );
 }
 
+/// A dump records each key's LFU counter (or idle time, under LRU), and a
+/// load gives it back (objectSetLRUOrLFU): a reload must not reset what the
+/// eviction policy knows about the keys.
+#[test]
+fn a_reload_keeps_lfu_counters_and_idle_times() {
+    let srv = start_server(&[
+        "--enable-debug-command",
+        "yes",
+        "--maxmemory-policy",
+        "allkeys-lfu",
+        "--lfu-log-factor",
+        "0",
+        "--lfu-decay-time",
+        "0",
+    ]);
+    let mut con = srv.connection();
+    ok(&mut con, &["SET", "hot", "v"]);
+    ok(&mut con, &["SET", "cold", "v"]);
+    for _ in 0..20 {
+        cmd(&mut con, &["GET", "hot"]).unwrap();
+    }
+    // Log factor 0: every access adds one to the initial 5.
+    assert_eq!(q::<i64>(&mut con, &["OBJECT", "FREQ", "hot"]), 25);
+    ok(&mut con, &["DEBUG", "RELOAD"]);
+    assert_eq!(q::<i64>(&mut con, &["OBJECT", "FREQ", "hot"]), 25);
+    assert_eq!(q::<i64>(&mut con, &["OBJECT", "FREQ", "cold"]), 5);
+
+    ok(
+        &mut con,
+        &["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"],
+    );
+    ok(&mut con, &["SET", "idle", "v"]);
+    std::thread::sleep(Duration::from_millis(2100));
+    ok(&mut con, &["DEBUG", "RELOAD"]);
+    let idle: i64 = q(&mut con, &["OBJECT", "IDLETIME", "idle"]);
+    assert!(idle >= 2, "idle time after the reload: {idle}");
+}
+
 #[test]
 fn a_save_point_starts_a_background_save() {
     let srv = start_server(&["--save", "1 1", "--hz", "50"]);

@@ -22,7 +22,7 @@
 
 use crate::db::Db;
 use crate::keyspace::Keyspace;
-use crate::lru::{idle_ms, lru_clock};
+use crate::lru::{idle_ms, lru_clock, LRU_CLOCK_MAX, LRU_CLOCK_RESOLUTION_MS};
 use crate::sds::Sds;
 use crate::Rng;
 
@@ -54,6 +54,28 @@ impl AccessMode {
         match self {
             AccessMode::Lru => lru_clock(now_ms),
             AccessMode::Lfu { .. } => (lfu_minutes(now_ms) << 8) | u32::from(LFU_INIT_VAL),
+        }
+    }
+
+    /// The access word of a key loaded at `now_ms` with the IDLE seconds or
+    /// FREQ counter its dump recorded (`objectSetLRUOrLFU`): a FREQ counts
+    /// under the LFU policies, an IDLE under every other one; None when the
+    /// dump has nothing for this mode, and the key keeps a fresh word.
+    pub fn restored(&self, idle_s: Option<u64>, freq: Option<u8>, now_ms: i64) -> Option<u32> {
+        match self {
+            AccessMode::Lfu { .. } => freq.map(|f| (lfu_minutes(now_ms) << 8) | u32::from(f)),
+            AccessMode::Lru => idle_s.map(|idle| {
+                let ticks = idle.saturating_mul(1000) / LRU_CLOCK_RESOLUTION_MS as u64;
+                let clock = i64::from(lru_clock(now_ms));
+                let ticks = i64::try_from(ticks).unwrap_or(i64::MAX);
+                // Redis adds LRU_CLOCK_MAX (not MAX + 1) to an underflowed
+                // clock; idle_ms's wrap-around accounting expects the same.
+                let mut at = clock.saturating_sub(ticks);
+                if at < 0 {
+                    at = (at + i64::from(LRU_CLOCK_MAX)).max(0);
+                }
+                at as u32
+            }),
         }
     }
 

@@ -65,6 +65,7 @@ pub fn load_file(server: &mut Server, path: &Path, merge: bool) -> Result<Loaded
                     return Err("Duplicated key found in RDB file".into());
                 }
                 db.set(&k.key, k.value, now, false);
+                db.restore_access(&k.key, k.idle_s, k.freq, now);
                 if let Some(when) = k.expire_ms {
                     db.set_expire(&k.key, when);
                 }

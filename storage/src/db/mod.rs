@@ -214,6 +214,23 @@ impl Db {
         self.expires.get(key).map(|e| *e.value())
     }
 
+    /// Gives a key just loaded from a dump the idle time or LFU counter the
+    /// dump recorded for it, as Redis's loader does (`objectSetLRUOrLFU`).
+    pub fn restore_access(
+        &mut self,
+        key: &[u8],
+        idle_s: Option<u64>,
+        freq: Option<u8>,
+        now_ms: i64,
+    ) {
+        let Some(word) = self.access.mode.restored(idle_s, freq, now_ms) else {
+            return;
+        };
+        if let Some(entry) = self.dict.get_mut(key) {
+            entry.set_lru(word);
+        }
+    }
+
     /// Sets the deadline of an existing key; false when the key is missing.
     pub fn set_expire(&mut self, key: &[u8], when_ms: i64) -> bool {
         self.before_write(key);

@@ -242,3 +242,26 @@ proptest! {
         prop_assert_eq!(left, 0);
     }
 }
+
+#[test]
+fn a_loaded_key_gets_the_idle_time_or_counter_its_dump_recorded() {
+    let now = 1_700_000_000_000i64;
+    let lru = AccessMode::Lru;
+    let word = lru.restored(Some(100), Some(7), now).unwrap();
+    assert_eq!(idle_ms(word, lru_clock(now)), 100_000);
+    // IDLE is what counts outside LFU; without one the key stays fresh.
+    assert_eq!(lru.restored(None, Some(7), now), None);
+    // An idle time reaching back past the clock's start wraps as Redis's does.
+    let early = 5_000i64; // LRU clock 5
+    let word = lru.restored(Some(10), None, early).unwrap();
+    assert_eq!(word, 5 + LRU_CLOCK_MAX - 10);
+    // A hostile idle time does not panic.
+    assert!(lru.restored(Some(u64::MAX), None, now).is_some());
+    let lfu = AccessMode::Lfu {
+        log_factor: 10,
+        decay_minutes: 1,
+    };
+    let word = lfu.restored(Some(100), Some(42), now).unwrap();
+    assert_eq!(lfu_decr_and_return(word, now, 1), 42);
+    assert_eq!(lfu.restored(Some(100), None, now), None);
+}
