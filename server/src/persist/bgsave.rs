@@ -382,8 +382,7 @@ pub fn on_turn(server: &mut Server) {
         bg.credit_us = bg.credit_us.saturating_sub(spent);
         bg.turn_us = end;
         let taken = bg.keys_sent - sent_before;
-        if taken > 0 {
-            let per_key = spent * 1000 / taken;
+        if let Some(per_key) = (spent * 1000).checked_div(taken) {
             bg.ns_per_key = (bg.ns_per_key * 7 + per_key) / 8;
         }
     }
