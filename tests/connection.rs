@@ -313,3 +313,52 @@ fn protected_mode_refuses_remote_peers_without_password() {
     let mut remote = connect_from_127_0_0_2(srv.port());
     assert_eq!(raw_exchange(&mut remote, b"AUTH pw\r\n", 5), b"+OK\r\n");
 }
+
+/// CPU seconds the process `pid` has used (utime + stime from /proc).
+#[cfg(target_os = "linux")]
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // The command name may hold spaces; the fields after it are plain.
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after.split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // USER_HZ is 100 on every Linux this runs on.
+    ticks as f64 / 100.0
+}
+
+/// A client that stops reading with replies still to come leaves its socket
+/// full; the server must then wait for the socket, not retry it in a loop.
+/// (Replies are written once per event-loop turn; a full socket was once
+/// handed back to that sweep on every turn, a busy loop at 100% CPU.) Once
+/// the client reads again, every reply arrives whole.
+#[test]
+#[cfg(target_os = "linux")]
+fn a_client_that_stops_reading_costs_no_cpu_and_loses_nothing() {
+    let srv = start_server(&[]);
+    let mut raw = srv.raw();
+    let value = vec![b'x'; 1_000_000];
+    let mut set = b"*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$1000000\r\n".to_vec();
+    set.extend_from_slice(&value);
+    set.extend_from_slice(b"\r\n");
+    assert_eq!(raw_exchange(&mut raw, &set, 5), b"+OK\r\n");
+    for _ in 0..20 {
+        raw.write_all(b"GET big\r\n").unwrap();
+    }
+    // Let the socket fill up, then watch the server while nobody reads.
+    std::thread::sleep(Duration::from_millis(500));
+    let before = cpu_seconds(srv.pid());
+    std::thread::sleep(Duration::from_secs(1));
+    let used = cpu_seconds(srv.pid()) - before;
+    assert!(
+        used < 0.5,
+        "the server used {used:.2} s of CPU in 1 s waiting on a full socket"
+    );
+    let reply_len = b"$1000000\r\n".len() + 1_000_000 + 2;
+    raw.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut got = vec![0u8; 20 * reply_len];
+    raw.read_exact(&mut got).unwrap();
+    for reply in got.chunks(reply_len) {
+        assert!(reply.starts_with(b"$1000000\r\nxxx"));
+        assert!(reply.ends_with(b"x\r\n"));
+    }
+}

@@ -198,6 +198,7 @@ async fn serve(shared: Rc<RefCell<Server>>, conn: Rc<Conn>, writes: Rc<PendingWr
                 if ready.is_err() || !write_some(&shared, client, stream) {
                     break;
                 }
+                conn.set_write_blocked(client.borrow().has_pending_reply());
                 continue;
             }
             _ = notify.notified() => {}
@@ -220,7 +221,9 @@ async fn serve(shared: Rc<RefCell<Server>>, conn: Rc<Conn>, writes: Rc<PendingWr
             if !write_some(&shared, client, stream) {
                 break;
             }
-        } else if client.borrow().has_pending_reply() {
+        } else if client.borrow().has_pending_reply() && !conn.write_blocked() {
+            // A socket that is full stays this task's to wait on: queueing it
+            // again would send the flusher at it on every turn, in a loop.
             writes.queue(&conn);
         }
     }

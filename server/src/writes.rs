@@ -14,7 +14,11 @@
 //! same either way.
 //!
 //! When the socket takes only part of a reply, the flusher hands the rest back
-//! to the connection task, which waits for the socket to become writable.
+//! to the connection task, which waits for the socket to become writable and
+//! keeps writing itself until the reply buffer is empty; only then do its
+//! replies go through the flusher again. (Queued again at once, a client that
+//! does not read would send the flusher at its full socket on every turn:
+//! a busy loop.)
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -33,6 +37,7 @@ pub struct Conn {
     pub client: Rc<RefCell<Client>>,
     queued: Cell<bool>,
     closed: Cell<bool>,
+    write_blocked: Cell<bool>,
 }
 
 impl Conn {
@@ -43,12 +48,24 @@ impl Conn {
             client,
             queued: Cell::new(false),
             closed: Cell::new(false),
+            write_blocked: Cell::new(false),
         }
     }
 
     /// True while the flusher owes this connection a write.
     pub fn is_queued(&self) -> bool {
         self.queued.get()
+    }
+
+    /// True while the socket refused part of a reply: the connection task then
+    /// waits for it to become writable instead of queueing again.
+    pub fn write_blocked(&self) -> bool {
+        self.write_blocked.get()
+    }
+
+    /// Records whether the last write left part of the reply behind.
+    pub fn set_write_blocked(&self, blocked: bool) {
+        self.write_blocked.set(blocked);
     }
 
     /// Marks the connection finished, so a pending sweep skips it.
@@ -96,7 +113,9 @@ pub async fn flusher(shared: Rc<RefCell<Server>>, writes: Rc<PendingWrites>) {
                 client.close_asap = true;
             }
             if !alive || client.has_pending_reply() {
-                // Wake the task to close, or to wait until the socket takes the rest.
+                // Wake the task to close, or to wait until the socket takes the
+                // rest: from here on the task writes, not the flusher.
+                conn.write_blocked.set(alive);
                 client.notify.notify_one();
             }
         }
