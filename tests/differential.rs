@@ -44,7 +44,6 @@ mod strings_cases;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -64,60 +63,15 @@ pub struct Case {
 /// How long a reply may take before the server counts as silent.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Debian's redis-server on a free loopback port; killed on drop.
-struct RedisGuard {
-    child: Child,
-    port: u16,
-    dir: std::path::PathBuf,
-}
-
-impl Drop for RedisGuard {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Starts the real Redis, or None (with the reason printed) when it is not installed.
-fn start_redis() -> Option<RedisGuard> {
-    let bin = tool("redis-server")?;
-    let port = free_port();
-    let dir = scratch_dir("redis-ref");
-    let child = Command::new(bin)
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args([
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--enable-debug-command",
-            "yes",
-        ])
-        .args(["--daemonize", "no", "--logfile", "", "--dir"])
-        .arg(&dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn redis-server");
-    let guard = RedisGuard { child, port, dir };
-    let up = wait_until(Duration::from_secs(10), || {
-        TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    assert!(up, "redis-server did not start on port {port}");
-    Some(guard)
-}
-
 /// The two servers under comparison.
 struct Pair {
-    redis: RedisGuard,
+    redis: RealRedis,
     redrill: ServerGuard,
 }
 
 impl Pair {
     fn start() -> Option<Pair> {
-        let redis = start_redis()?;
+        let redis = RealRedis::start(&[])?;
         // The same persistence settings as Redis, so CONFIG GET save/appendonly agree.
         let redrill = start_server(&[
             "--enable-debug-command",
@@ -476,7 +430,7 @@ fn show(reply: &Reply) -> String {
 fn run_case(pair: &Pair, name: &str, cmds: &[&str]) -> Option<String> {
     let all = std::env::var("REDRILL_DIFF_ALL").as_deref() == Ok("1");
     let mut diffs = Vec::new();
-    let mut a = Conn::open(pair.redis.port);
+    let mut a = Conn::open(pair.redis.port());
     let mut b = Conn::open(pair.redrill.port());
     let flush = parse_request("FLUSHALL");
     for c in [&mut a, &mut b] {

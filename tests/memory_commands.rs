@@ -8,57 +8,10 @@ mod common;
 
 use std::io::Write;
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use common::*;
 use redis::Value;
-
-/// A real redis-server for reference figures; killed on drop.
-struct Reference {
-    child: Child,
-    port: u16,
-    dir: std::path::PathBuf,
-}
-
-impl Drop for Reference {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-impl Reference {
-    /// Starts Debian's redis-server, or None (reason printed) when it is missing.
-    fn start() -> Option<Reference> {
-        let bin = tool("redis-server")?;
-        let port = free_port();
-        let dir = scratch_dir("memory-ref");
-        let child = Command::new(bin)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
-            .args(["--logfile", "", "--dir"])
-            .arg(&dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn redis-server");
-        let reference = Reference { child, port, dir };
-        let up = wait_until(Duration::from_secs(10), || {
-            TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        assert!(up, "redis-server did not start on port {port}");
-        Some(reference)
-    }
-
-    fn connection(&self) -> redis::Connection {
-        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
-            .and_then(|c| c.get_connection())
-            .expect("connect to redis-server")
-    }
-}
 
 fn usage(con: &mut redis::Connection, key: &str) -> i64 {
     query(con, &["MEMORY", "USAGE", key, "SAMPLES", "0"]).unwrap()
@@ -122,7 +75,7 @@ fn usage_grows_with_size() {
 
 #[test]
 fn usage_is_near_redis_for_the_same_data() {
-    let Some(reference) = Reference::start() else {
+    let Some(reference) = RealRedis::start(&[]) else {
         return;
     };
     let srv = start_server(&[]);
@@ -203,7 +156,7 @@ fn stats_fields_equal_redis() {
     let ours = stats_keys(&mut con);
     assert_eq!(ours.len(), 28, "{ours:?}");
     assert!(ours.contains(&"db.0".to_string()));
-    let Some(reference) = Reference::start() else {
+    let Some(reference) = RealRedis::start(&[]) else {
         return;
     };
     let mut theirs = reference.connection();
@@ -221,7 +174,7 @@ fn info_memory_fields_equal_redis() {
             .collect()
     };
     let ours = names(query(&mut con, &["INFO", "memory"]).unwrap());
-    let Some(reference) = Reference::start() else {
+    let Some(reference) = RealRedis::start(&[]) else {
         return;
     };
     let theirs = names(query(&mut reference.connection(), &["INFO", "memory"]).unwrap());
@@ -237,7 +190,7 @@ fn doctor_on_an_empty_instance() {
         report.starts_with("Hi Sam, this instance is empty or is using very little memory"),
         "{report}"
     );
-    if let Some(reference) = Reference::start() {
+    if let Some(reference) = RealRedis::start(&[]) {
         let theirs: String = query(&mut reference.connection(), &["MEMORY", "DOCTOR"]).unwrap();
         assert_eq!(report, theirs);
     }

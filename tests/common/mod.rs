@@ -299,6 +299,62 @@ pub fn tool(name: &str) -> Option<PathBuf> {
     found
 }
 
+/// Debian's redis-server on a free loopback port, for reference figures and
+/// replies; killed (and its directory removed) on drop.
+pub struct RealRedis {
+    child: Child,
+    port: u16,
+    dir: PathBuf,
+}
+
+impl Drop for RealRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl RealRedis {
+    /// Starts it with no persistence, DEBUG enabled and `args`; None (reason
+    /// printed) when redis-server is not installed, as `tool` decides.
+    pub fn start(args: &[&str]) -> Option<RealRedis> {
+        let bin = tool("redis-server")?;
+        let port = free_port();
+        let dir = scratch_dir("redis-ref");
+        let child = Command::new(bin)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .args(["--enable-debug-command", "yes", "--daemonize", "no"])
+            .args(["--logfile", "", "--dir"])
+            .arg(&dir)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn redis-server");
+        let redis = RealRedis { child, port, dir };
+        let up = wait_until(Duration::from_secs(10), || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        assert!(up, "redis-server did not start on port {port}");
+        Some(redis)
+    }
+
+    /// Its port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A `redis` crate connection to it.
+    pub fn connection(&self) -> Connection {
+        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
+            .and_then(|c| c.get_connection())
+            .expect("connect to redis-server")
+    }
+}
+
 /// Runs redis-cli with `args` against `port`; returns (stdout, stderr, success).
 /// None when redis-cli is missing (the test should return early).
 pub fn redis_cli(port: u16, args: &[&str]) -> Option<(String, String, bool)> {
