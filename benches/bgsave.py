@@ -50,6 +50,7 @@ from side_by_side import (  # noqa: E402  (the path above makes it importable)
     load_average,
     log,
     on_signal,
+    print_footer,
     resolve_redrill,
 )
 
@@ -630,11 +631,7 @@ def main(argv: list[str]) -> int:
     text, verdicts = goals(results)
     print(text)
     cpus = os.cpu_count() or 1
-    if loads[0] > 1.0 or max(loads) > cpus + 0.5:
-        print(f"warning: load average was {max(loads):.1f} on {cpus} cores during the "
-              "run; other work competed with the benchmark, expect noisy ratios")
-    if errors:
-        print(f"{len(errors)} error(s):\n" + "\n".join(f"  {e}" for e in errors))
+    print_footer(loads, errors, "ratios")
     if args.json:
         doc = {
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),

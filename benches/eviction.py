@@ -626,11 +626,7 @@ def main(argv: list[str]) -> int:
         write_svg(Path(args.svg), hits)
         print(f"chart: {args.svg}")
     cpus = os.cpu_count() or 1
-    if loads[0] > 1.0 or max(loads) > cpus + 0.5:
-        print(f"warning: load average was {max(loads):.1f} on {cpus} cores during the "
-              "run; other work competed with the benchmark, expect noisy figures")
-    if errors:
-        print(f"{len(errors)} error(s):\n" + "\n".join(f"  {e}" for e in errors))
+    sbs.print_footer(loads, errors, "figures")
     if args.json:
         doc = {
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),

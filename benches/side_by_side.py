@@ -669,6 +669,18 @@ def load_average() -> float | None:
         return None
 
 
+def print_footer(loads: list[float], errors: list[str], noun: str) -> None:
+    """Warns when other work loaded the machine, then lists any errors."""
+    cpus = os.cpu_count() or 1
+    # Before the run the load should be near 0; after it, our own client and
+    # server account for about 2 on their own.
+    if loads[0] > 1.0 or max(loads) > cpus + 0.5:
+        print(f"warning: load average was {max(loads):.1f} on {cpus} cores during the "
+              f"run; other work competed with the benchmark, expect noisy {noun}")
+    if errors:
+        print(f"{len(errors)} error(s):\n" + "\n".join(f"  {e}" for e in errors))
+
+
 def on_signal(signum, _frame):
     # Turn SIGTERM/SIGHUP into an exception so the finally block stops the servers.
     raise SystemExit(128 + signum)
@@ -718,14 +730,7 @@ def main(argv: list[str]) -> int:
     text = report(tp, mem)
     if text:
         print(text)
-    cpus = os.cpu_count() or 1
-    # Before the run the load should be near 0; after it, our own client and
-    # server account for about 2 on their own.
-    if loads[0] > 1.0 or max(loads) > cpus + 0.5:
-        print(f"warning: load average was {max(loads):.1f} on {cpus} cores during the "
-              "run; other work competed with the benchmark, expect noisy ratios")
-    if errors:
-        print(f"{len(errors)} error(s):\n" + "\n".join(f"  {e}" for e in errors))
+    print_footer(loads, errors, "ratios")
     if args.json:
         doc = {
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
