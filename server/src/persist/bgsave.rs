@@ -360,13 +360,14 @@ impl WriterJob {
 /// wakes the thread. The time per key is measured as the walk goes, so the
 /// budget holds on any machine and for any value sizes.
 pub fn on_turn(server: &mut Server) {
+    // Every turn comes here: without a walk to do, read no clock.
+    if server.persist.bgsave.as_ref().is_none_or(|bg| bg.walked) {
+        return;
+    }
     let now = server.clock.monotonic_us();
     let Some(bg) = server.persist.bgsave.as_mut() else {
         return;
     };
-    if bg.walked {
-        return;
-    }
     let earned = now.saturating_sub(bg.turn_us) / BUSY_SHARE_DIVISOR;
     bg.turn_us = now;
     bg.credit_us = (bg.credit_us + earned).min(MAX_CREDIT_US);
