@@ -96,7 +96,8 @@ fn debug(ctx: &mut Ctx, args: &[Bytes]) {
     }
 }
 
-/// DEBUG RELOAD: save (unless NOSAVE), flush (unless NOFLUSH or MERGE), load.
+/// DEBUG RELOAD: save (unless NOSAVE), flush (unless NOFLUSH), load; MERGE
+/// lets the file's keys replace keys already present instead of failing.
 fn reload(ctx: &mut Ctx, options: &[Bytes]) {
     let (mut save, mut flush, mut merge) = (true, true, false);
     for opt in options {
@@ -105,16 +106,13 @@ fn reload(ctx: &mut Ctx, options: &[Bytes]) {
         } else if eq_ignore_case(opt, "noflush") {
             flush = false;
         } else if eq_ignore_case(opt, "merge") {
-            // MERGE keeps the data and lets the file's keys replace it.
-            (flush, merge) = (false, true);
+            merge = true;
         } else {
             return ctx
                 .reply()
                 .error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
         }
     }
-    // The save below and a background save would share the temp file.
-    crate::persist::bgsave::abort(ctx.server);
     if save && crate::persist::save::save_sync(ctx.server).is_err() {
         return ctx.reply().error("ERR");
     }

@@ -105,7 +105,7 @@ pub fn start(server: &mut Server) -> Result<(), String> {
         .map(|db| (db.len(), db.expires_len()))
         .collect();
     let job = WriterJob {
-        temp: save::temp_path(&server.config),
+        temp: save::bg_temp_path(&server.config),
         target: save::rdb_path(&server.config),
         dir: server.config.dir.clone(),
         opts: save::write_options(&server.config),

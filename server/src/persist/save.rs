@@ -24,6 +24,13 @@ pub fn temp_path(config: &Config) -> PathBuf {
     Path::new(&config.dir).join(format!("temp-{}.rdb", std::process::id()))
 }
 
+/// The temp file of a background save. Redis's child writes `temp-<its pid>`,
+/// so a SAVE or DEBUG RELOAD in the parent never meets it; the writer thread
+/// shares our pid, hence its own name.
+pub fn bg_temp_path(config: &Config) -> PathBuf {
+    Path::new(&config.dir).join(format!("temp-bg-{}.rdb", std::process::id()))
+}
+
 /// What the file records about access, from `maxmemory-policy`.
 #[derive(Clone, Copy, Debug)]
 pub struct AccessMeta {
