@@ -214,16 +214,22 @@ fn bgsave_writes_the_dataset_as_it_was_when_it_began() {
 fn bgsave_finishes_while_clients_keep_the_server_busy() {
     let scratch = Scratch(scratch_dir("persist-busy"));
     let dir = &scratch.0;
-    let mut srv = start_server_in(dir, &["--enable-debug-command", "yes"]);
+    // A delay per key written keeps the save running while the writers below
+    // start; the test checks that it still was once they had written.
+    let mut srv = start_server_in(
+        dir,
+        &["--enable-debug-command", "yes", "--rdb-key-save-delay", "5"],
+    );
     let mut con = srv.connection();
-    cmd(&mut con, &["DEBUG", "POPULATE", "200000", "key", "100"]).unwrap();
+    cmd(&mut con, &["DEBUG", "POPULATE", "50000", "key", "100"]).unwrap();
     let at_start = digest(&mut con);
     let go = std::sync::Arc::new(std::sync::Barrier::new(3));
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let writers: Vec<_> = (0..2)
         .map(|w| {
             let mut con = srv.connection();
-            let (go, stop) = (go.clone(), stop.clone());
+            let (go, stop, done) = (go.clone(), stop.clone(), done.clone());
             std::thread::spawn(move || {
                 go.wait();
                 let mut round = 0u64;
@@ -231,12 +237,13 @@ fn bgsave_finishes_while_clients_keep_the_server_busy() {
                     let mut pipe = redis::pipe();
                     for i in 0..100 {
                         pipe.cmd("SET")
-                            .arg(format!("key:{}", (round * 100 + i) % 200_000))
+                            .arg(format!("key:{}", (round * 100 + i) % 50_000))
                             .arg(format!("busy-{w}"))
                             .ignore();
                     }
                     pipe.query::<()>(&mut con).unwrap();
                     round += 1;
+                    done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
                 round
             })
@@ -247,6 +254,11 @@ fn bgsave_finishes_while_clients_keep_the_server_busy() {
         "Background saving started"
     );
     go.wait();
+    // Writes land while the save still runs.
+    assert!(wait_until(WAIT, || done
+        .load(std::sync::atomic::Ordering::Relaxed)
+        >= 4));
+    assert_eq!(info_field(&mut con, "rdb_bgsave_in_progress"), "1");
     let finished = wait_until(WAIT, || {
         info_field(&mut con, "rdb_bgsave_in_progress") == "0"
     });
@@ -278,6 +290,43 @@ fn debug_reload_keeps_the_digest() {
         err(&mut con, &["DEBUG", "RELOAD", "BOGUS"]),
         "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."
     );
+
+    // As in Redis 7.0's debug.c: MERGE only allows keys already present, the
+    // flush still happens unless NOFLUSH says otherwise.
+    ok(&mut con, &["SET", "not-in-file", "1"]);
+    ok(&mut con, &["DEBUG", "RELOAD", "NOSAVE", "MERGE"]);
+    assert_eq!(q::<i64>(&mut con, &["EXISTS", "not-in-file"]), 0);
+    assert_eq!(digest(&mut con), before);
+    ok(&mut con, &["SET", "not-in-file", "1"]);
+    assert!(err(&mut con, &["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH"])
+        .starts_with("ERR Error trying to load the RDB dump"));
+    ok(&mut con, &["FLUSHALL"]);
+    ok(&mut con, &["SET", "not-in-file", "1"]);
+    ok(&mut con, &["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"]);
+    assert_eq!(q::<i64>(&mut con, &["EXISTS", "not-in-file"]), 1);
+}
+
+/// A DEBUG RELOAD while a BGSAVE runs leaves the BGSAVE alone, as in Redis,
+/// whose child writes a temp file of its own.
+#[test]
+fn debug_reload_leaves_a_running_bgsave_alone() {
+    let srv = start_server(&[
+        "--enable-debug-command",
+        "yes",
+        "--rdb-key-save-delay",
+        "100",
+    ]);
+    let mut con = srv.connection();
+    cmd(&mut con, &["DEBUG", "POPULATE", "20000"]).unwrap();
+    q::<String>(&mut con, &["BGSAVE"]);
+    ok(&mut con, &["DEBUG", "RELOAD"]);
+    assert_eq!(info_field(&mut con, "rdb_bgsave_in_progress"), "1");
+    assert!(wait_until(WAIT, || info_field(
+        &mut con,
+        "rdb_bgsave_in_progress"
+    ) == "0"));
+    assert_eq!(info_field(&mut con, "rdb_last_bgsave_status"), "ok");
+    assert!(!srv.log().contains("terminated by signal"));
 }
 
 /// A dump records each key's LFU counter (or idle time, under LRU), and a
