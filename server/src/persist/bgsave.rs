@@ -374,7 +374,8 @@ pub fn on_turn(server: &mut Server) {
     if bg.credit_us < MIN_SLICE_US {
         return;
     }
-    let keys = (bg.credit_us * 1000 / bg.ns_per_key.max(1)).clamp(8, BUSY_SLICE_KEYS as u64);
+    // At least one key, so the walk moves; at most a slice, so one turn stays short.
+    let keys = (bg.credit_us * 1000 / bg.ns_per_key.max(1)).clamp(1, BUSY_SLICE_KEYS as u64);
     let sent_before = bg.keys_sent;
     step(server, keys as usize);
     let end = server.clock.monotonic_us();
@@ -391,8 +392,9 @@ pub fn on_turn(server: &mut Server) {
 
 /// The task that drives background saves: sleeps until one starts, then walks
 /// [`SLICE_KEYS`] per turn of the event loop on an idle server. While clients
-/// are being served the walk moves in [`on_turn`] instead, and this task only
-/// looks in every millisecond to see whether the writer is done.
+/// are being served the walk moves in [`on_turn`] instead, which this task
+/// also calls every millisecond (not every turn writes a reply and reaches the
+/// flusher), and looks whether the writer is done.
 pub async fn drive(shared: std::rc::Rc<std::cell::RefCell<Server>>) {
     let mut commands_seen = 0u64;
     let mut busy = false;
@@ -400,6 +402,11 @@ pub async fn drive(shared: std::rc::Rc<std::cell::RefCell<Server>>) {
         let wake = shared.borrow().persist.wake.clone();
         let active = {
             let mut server = shared.borrow_mut();
+            if busy {
+                // Turns that wrote no reply (CLIENT REPLY OFF, a full socket)
+                // do not reach the flusher: the budget is spent here as well.
+                on_turn(&mut server);
+            }
             step(&mut server, if busy { 0 } else { SLICE_KEYS })
         };
         if !active {
