@@ -202,6 +202,14 @@ impl Client {
         }
     }
 
+    /// Drops every unsent reply and gives the buffer's memory back (a client
+    /// closed for its output). The sent offset goes with it, so anything
+    /// written to the buffer before the connection ends starts a clean frame.
+    pub fn discard_reply(&mut self) {
+        self.reply = BytesMut::new();
+        self.reply_sent = 0;
+    }
+
     /// True while some reply bytes wait for the socket.
     pub fn has_pending_reply(&self) -> bool {
         self.reply.len() > self.reply_sent

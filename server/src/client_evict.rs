@@ -246,7 +246,7 @@ fn evict_one(server: &mut Server, client: &mut Client) {
     server.client_memory.forget(client.id);
     client.close_asap = true;
     // The unsent replies die with the client: that is the memory coming back.
-    client.reply = bytes::BytesMut::new();
+    client.discard_reply();
     client.notify.notify_one();
 }
 

@@ -62,7 +62,7 @@ pub fn enforce(server: &mut Server, client: &mut Client, now_ms: i64) -> bool {
     server.stats.output_buffer_limit_disconnections += 1;
     client.close_asap = true;
     // The unsent replies are dropped with the client: that is the memory coming back.
-    client.reply = bytes::BytesMut::new();
+    client.discard_reply();
     client.notify.notify_one();
     true
 }
