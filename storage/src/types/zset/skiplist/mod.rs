@@ -462,20 +462,13 @@ impl SkipList {
         }
     }
 
-    /// `zslUpdateScore`: moves `member` (present) to `new_score`, in place when
-    /// its neighbours allow.
-    pub fn update_score(&mut self, member: &[u8], new_score: f64) {
-        if let Some(x) = self.find(member) {
-            self.update_node_score(x, new_score);
-        }
-    }
-
     /// Score of the node `x` (from [`SkipList::find`]).
     pub(super) fn node_score(&self, x: u32) -> f64 {
         self.node(x).score
     }
 
-    /// [`SkipList::update_score`] for a node already found. A moved node keeps
+    /// `zslUpdateScore`: moves node `x` (from [`SkipList::find`]) to
+    /// `new_score`, in place when its neighbours allow. A moved node keeps
     /// its slot, its member and its index entry (the member did not change),
     /// and its height: levels are drawn independently of scores, so the
     /// list's shape stays as random as a fresh insert would leave it.
