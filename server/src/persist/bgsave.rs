@@ -8,15 +8,15 @@
 //! clients are served, [`on_turn`] takes a few keys at the end of each turn,
 //! within a small share of the thread's time. The keys (strings shared, not
 //! copied) go to the writer over a channel; a key written before the walk
-//! reached it was already handed over as a pre-image. The writer thread
-//! (at nice 19, so it yields the CPU to clients) serialises, compresses,
-//! checksums, fsyncs and renames; the command thread never waits for the disk. The walk pauses while the writer is
-//! [`MAX_QUEUED_BATCHES`] behind, which bounds the memory in flight.
+//! reached it was already handed over as a pre-image. The writer thread (at
+//! nice 19, so it yields the CPU to clients) serialises, compresses,
+//! checksums, writes around the page cache (`dumpfile`), fsyncs and renames;
+//! the command thread never waits for the disk. The walk pauses while the
+//! writer is [`MAX_QUEUED_BATCHES`] behind, which bounds the memory in flight.
 //!
 //! The log lines and INFO fields are Redis's, so scripts that wait for
 //! "Background saving terminated with success" work unchanged.
 
-use std::fs::File;
 use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -303,19 +303,9 @@ impl WriterJob {
     }
 
     fn write(&self, rx: &Receiver<Batch>) -> Result<(), String> {
-        let file = File::create(&self.temp).map_err(|e| {
-            format!(
-                "Failed opening the temp RDB file {} (in server root dir {}) for saving: {}",
-                self.temp
-                    .file_name()
-                    .map(|n| n.to_string_lossy())
-                    .unwrap_or_default(),
-                self.dir,
-                crate::config::special::strerror(&e)
-            )
-        })?;
+        let file = save::create_temp(&self.temp, &self.dir)?;
         let err = |e: io::Error| save::write_error(&e);
-        let mut w = RdbWriter::new(io::BufWriter::with_capacity(1 << 20, file), self.opts);
+        let mut w = RdbWriter::new(file, self.opts);
         w.header().map_err(err)?;
         for (name, value) in &self.aux {
             w.aux(name.as_bytes(), value.as_bytes()).map_err(err)?;
@@ -344,10 +334,7 @@ impl WriterJob {
                 Err(_) => return Err("Background save aborted".into()),
             }
         }
-        let out = w.finish().map_err(err)?;
-        let file = out.into_inner().map_err(|e| err(e.into_error()))?;
-        file.sync_all().map_err(err)?;
-        Ok(())
+        w.finish().map_err(err)?.finish().map_err(err)
     }
 }
 

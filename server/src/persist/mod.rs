@@ -7,12 +7,15 @@
 //! - [`bgsave`]: BGSAVE without fork: the keyspace's copy-on-write snapshot
 //!   (`storage::db::snapshot`) walked in slices by the command thread and written
 //!   by a background thread.
+//! - [`dumpfile`]: the temp file itself, written with `O_DIRECT` around the
+//!   page cache where the file system allows.
 //! - [`load`]: loading `dbfilename` at start-up with Redis's log lines.
 //!
 //! Also here: the save points (`save <seconds> <changes>`), `BGSAVE SCHEDULE`,
 //! and `stop-writes-on-bgsave-error`'s MISCONF refusal.
 
 pub mod bgsave;
+pub mod dumpfile;
 pub mod load;
 pub mod save;
 

@@ -4,12 +4,12 @@
 //! `temp-<pid>.rdb` in `dir`, fsynced, then renamed over `dbfilename`, so a crash
 //! never leaves a half-written dump under the real name.
 
-use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use storage::rdb::writer::{KeyMeta, RdbWriter, WriteOptions};
 
+use super::dumpfile::DumpFile;
 use crate::config::{Config, LogLevel};
 use crate::log;
 use crate::state::Server;
@@ -140,20 +140,24 @@ pub fn save_sync(server: &mut Server) -> Result<(), String> {
     }
 }
 
-/// Writes the keyspace into `path` and fsyncs it.
-fn write_file(server: &Server, path: &Path) -> Result<(), String> {
-    let file = File::create(path).map_err(|e| {
+/// Creates the temp file of a save, or Redis's log line saying why not.
+pub fn create_temp(path: &Path, dir: &str) -> Result<DumpFile, String> {
+    DumpFile::create(path, true).map_err(|e| {
         format!(
-            "Failed opening the temp RDB file {} (in server root dir {}) for saving: {}",
+            "Failed opening the temp RDB file {} (in server root dir {dir}) for saving: {}",
             path.file_name()
                 .map(|n| n.to_string_lossy())
                 .unwrap_or_default(),
-            server.config.dir,
             crate::config::special::strerror(&e)
         )
-    })?;
+    })
+}
+
+/// Writes the keyspace into `path` and fsyncs it.
+fn write_file(server: &Server, path: &Path) -> Result<(), String> {
+    let file = create_temp(path, &server.config.dir)?;
     let write_err = |e: io::Error| write_error(&e);
-    let mut w = RdbWriter::new(io::BufWriter::new(file), write_options(&server.config));
+    let mut w = RdbWriter::new(file, write_options(&server.config));
     w.header().map_err(write_err)?;
     for (name, value) in aux_fields(server) {
         w.aux(name.as_bytes(), value.as_bytes())
@@ -173,8 +177,5 @@ fn write_file(server: &Server, path: &Path) -> Result<(), String> {
             key_delay(server.config.rdb_key_save_delay);
         }
     }
-    let out = w.finish().map_err(write_err)?;
-    let file = out.into_inner().map_err(|e| write_err(e.into_error()))?;
-    file.sync_all().map_err(write_err)?;
-    Ok(())
+    w.finish().map_err(write_err)?.finish().map_err(write_err)
 }
