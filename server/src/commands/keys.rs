@@ -103,6 +103,14 @@ pub(crate) fn lookup_write<'s>(
     server.keyspace.db_mut(db).lookup_write(key, now)
 }
 
+/// Existence for a command that replaces the value whole: [`lookup_write`]
+/// without handing a running snapshot a copy (`Db::exists_for_replace`).
+pub(crate) fn exists_for_replace(server: &mut Server, db: usize, key: &[u8]) -> bool {
+    let now = server.clock.now_ms();
+    expire_first(server, db, key, now);
+    server.keyspace.db_mut(db).exists_for_replace(key, now)
+}
+
 /// `getIntFromObjectOrReply` + `selectDb` check: a valid db index, or the error.
 fn parse_db_index(
     server: &Server,

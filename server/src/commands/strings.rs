@@ -19,7 +19,7 @@ use bytes::Bytes;
 use storage::value::StringValue;
 use storage::{Lookup, Value};
 
-use super::keys::{lookup_read, lookup_write, reply_of};
+use super::keys::{exists_for_replace, lookup_read, lookup_write, reply_of};
 use crate::command::{errors, parse_i64, CommandSpec, Ctx, Flags};
 
 const W: Flags = Flags::WRITE;
@@ -198,7 +198,7 @@ fn set_generic(
     }
     let (key, value) = (&args[key_value.0][..], &args[key_value.1][..]);
     let db = ctx.client.db;
-    let found = lookup_write(ctx.server, db, key).is_some();
+    let found = exists_for_replace(ctx.server, db, key);
     if (opts.nx && found) || (opts.xx && !found) {
         if !opts.get {
             abort_reply(ctx, replies.1);

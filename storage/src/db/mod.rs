@@ -166,6 +166,20 @@ impl Db {
         Some(entry.value_mut())
     }
 
+    /// True when `key` exists and is not expired, touched as a write lookup
+    /// would: for commands that replace the value whole (SET), which must not
+    /// make the snapshot copy a value they are about to hand it.
+    pub fn exists_for_replace(&mut self, key: &[u8], now_ms: i64) -> bool {
+        self.expire_if_needed(key, now_ms);
+        match self.dict.get_mut(key) {
+            Some(entry) => {
+                entry.set_lru(self.access.touch(entry.lru(), now_ms));
+                true
+            }
+            None => false,
+        }
+    }
+
     /// True when `key` exists and is not expired (lookup without touching).
     pub fn exists(&mut self, key: &[u8], now_ms: i64) -> bool {
         self.lookup_read(key, now_ms, Lookup::NoTouch).is_some()
@@ -180,13 +194,17 @@ impl Db {
     /// expired key is deleted first, so KEEPTTL never revives a dead deadline.
     pub fn set(&mut self, key: &[u8], value: Value, now_ms: i64, keep_ttl: bool) {
         self.expire_if_needed(key, now_ms);
-        self.before_write(key);
         match self.dict.get_mut(key) {
             Some(entry) => {
+                let before = entry.lru();
                 // Redis looks the key up for writing (a touch) and the new value
                 // inherits the word, so an LFU counter survives overwrites.
-                *entry.value_mut() = value;
-                entry.set_lru(self.access.touch(entry.lru(), now_ms));
+                let old = std::mem::replace(entry.value_mut(), value);
+                entry.set_lru(self.access.touch(before, now_ms));
+                if let Some(snap) = self.snap.as_mut() {
+                    let expire_ms = self.expires.get(key).map(|e| *e.value());
+                    snap.keep_replaced(self.snap_epoch, entry, old, before, expire_ms);
+                }
             }
             None => {
                 let word = self.stamp(self.access.mode.initial(now_ms));

@@ -21,7 +21,7 @@
 //! the writer has not yet consumed, not the data set.
 
 use super::Db;
-use crate::dict::Dict;
+use crate::dict::{Dict, Entry};
 use crate::dict::SNAP_BIT;
 use crate::sds::Sds;
 use crate::value::{StringValue, Value};
@@ -51,6 +51,33 @@ pub(crate) struct DbSnap {
     preimages: Vec<SnapItem>,
     /// Approximate bytes of values copied for pre-images (INFO's COW size).
     cow_bytes: u64,
+}
+
+impl DbSnap {
+    /// A pending key's whole value was just replaced by another: the old one
+    /// becomes the pre-image as it is. Moving it costs nothing, where
+    /// [`Db::before_write`]'s clone would touch the value's shared counter (a
+    /// cache miss on a large data set) only for the caller to drop it next.
+    pub(crate) fn keep_replaced(
+        &mut self,
+        epoch: bool,
+        entry: &mut Entry<Value>,
+        old: Value,
+        lru: u32,
+        expire_ms: Option<i64>,
+    ) {
+        if entry.snap_bit() == epoch {
+            return;
+        }
+        entry.set_snap_bit(epoch);
+        self.cow_bytes += approx_copied_bytes(&old);
+        self.preimages.push(SnapItem {
+            key: entry.key().clone(),
+            value: old,
+            expire_ms,
+            lru,
+        });
+    }
 }
 
 impl Db {

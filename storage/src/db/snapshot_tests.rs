@@ -624,3 +624,30 @@ fn swap_and_flush_during_walk() {
     assert_eq!(w.verified, 2);
     w.close();
 }
+
+/// SET over a key the walk has not reached hands the snapshot the old string
+/// itself: the very same bytes, which the keyspace no longer holds, and no
+/// copy (no clone of the shared counter either: the count shows no one else).
+#[test]
+fn set_over_a_pending_key_moves_its_old_value_to_the_snapshot() {
+    let mut ks = Keyspace::with_seed(1, 7);
+    let db = ks.db_mut(0);
+    let old = vec![b'a'; 100];
+    db.set(b"k", Value::string(&old), START_MS, false);
+    let Some(Value::String(StringValue::Heap { bytes, .. })) = db.peek(b"k") else {
+        panic!("a 100-byte string lives on the heap");
+    };
+    let before = std::sync::Arc::as_ptr(bytes);
+    assert!(db.snapshot_begin());
+    db.set(b"k", Value::string(b"new"), START_MS, false);
+    let mut out = Vec::new();
+    assert!(db.snapshot_step(usize::MAX, &mut out));
+    assert_eq!(out.len(), 1);
+    let Value::String(StringValue::Heap { bytes, .. }) = &out[0].value else {
+        panic!("the pre-image is the old heap string");
+    };
+    assert_eq!(std::sync::Arc::as_ptr(bytes), before);
+    assert_eq!(std::sync::Arc::strong_count(bytes), 1);
+    assert_eq!(&bytes[..], &old[..]);
+    db.snapshot_end();
+}
