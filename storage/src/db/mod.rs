@@ -196,14 +196,17 @@ impl Db {
         self.expire_if_needed(key, now_ms);
         match self.dict.get_mut(key) {
             Some(entry) => {
-                let before = entry.lru();
+                let word = entry.lru();
                 // Redis looks the key up for writing (a touch) and the new value
                 // inherits the word, so an LFU counter survives overwrites.
                 let old = std::mem::replace(entry.value_mut(), value);
-                entry.set_lru(self.access.touch(before, now_ms));
-                if let Some(snap) = self.snap.as_mut() {
-                    let expire_ms = self.expires.get(key).map(|e| *e.value());
-                    snap.keep_replaced(self.snap_epoch, entry, old, before, expire_ms);
+                entry.set_lru(self.access.touch(word, now_ms));
+                match self.snap.as_mut() {
+                    Some(snap) if entry.snap_bit() != self.snap_epoch => {
+                        let expire_ms = self.expires.get(key).map(|e| *e.value());
+                        snap.keep_replaced(self.snap_epoch, entry, old, word, expire_ms);
+                    }
+                    _ => drop(old),
                 }
             }
             None => {

@@ -16,13 +16,14 @@
 //! equals the epoch again, ready for the next flip.
 //!
 //! Values are cloned when taken: a string's bytes are shared (an `Arc`), so the
-//! walk costs a reference count per string; collections are copied. The extra
-//! memory is therefore the pre-images of keys written during the save plus what
-//! the writer has not yet consumed, not the data set.
+//! walk costs a reference count per string; collections are copied. A value
+//! replaced whole (SET) is not cloned: the old one moves into the pre-image.
+//! The extra memory is therefore the pre-images of keys written during the
+//! save plus what the writer has not yet consumed, not the data set.
 
 use super::Db;
-use crate::dict::{Dict, Entry};
 use crate::dict::SNAP_BIT;
+use crate::dict::{Dict, Entry};
 use crate::sds::Sds;
 use crate::value::{StringValue, Value};
 
@@ -70,7 +71,7 @@ impl DbSnap {
             return;
         }
         entry.set_snap_bit(epoch);
-        self.cow_bytes += approx_copied_bytes(&old);
+        // Moved, not copied: nothing for the COW byte count.
         self.preimages.push(SnapItem {
             key: entry.key().clone(),
             value: old,
