@@ -6,7 +6,8 @@ N keys of S bytes, then measures a BGSAVE taken while redis-benchmark keeps
 writing random keys over the same key space:
 
 * the clients' throughput, p99 and max latency during the save, divided by the
-  same measured over as many benchmark runs without a save;
+  same measured over as many benchmark runs without a save, taken before and
+  after it;
 * the server's memory during the save (its own process plus any child it forks),
   both as summed VmRSS and as summed PSS (shared pages counted once), peak over
   the figure just before the BGSAVE;
@@ -352,25 +353,37 @@ def measure(side: str, binary: str, workdir: Path, args) -> dict:
         warm = bench_chunk(srv, max(10_000, args.keys // 20), args)
         chunk_n = max(1_000, int(warm.rps * args.chunk))
         res["warmup_rps"], res["requests_per_run"] = warm.rps, chunk_n
+        # The baseline brackets the save, half its runs before and half after,
+        # so that a drift of the shared machine during the measurement weighs
+        # on both sides of the ratio alike.
+        before = baseline_runs(srv, chunk_n, MIN_CHUNKS, "before the save", args)
         save_phase(srv, chunk_n, res, args)
-        runs = max(MIN_CHUNKS, res.get("during", {}).get("runs", NO_SAVE_CHUNKS))
-        log(f"{side}: baseline, {runs} runs of {chunk_n} requests without a save")
-        time.sleep(SETTLE)
-        # The same memory sampling as during the save (reading smaps_rollup of
-        # a 2 GB process is not free), so both phases pay for it alike.
-        mon = Monitor(srv, workdir / "baseline-unused.rdb", args.timeout)
-        mon.start()
-        try:
-            res["baseline"] = summarize([bench_chunk(srv, chunk_n, args) for _ in range(runs)])
-        finally:
-            mon.stop_flag.set()
-            mon.join()
+        runs = max(MIN_CHUNKS, res.get("during", {}).get("runs", NO_SAVE_CHUNKS) - len(before))
+        after = baseline_runs(srv, chunk_n, runs, "after the save", args)
+        res["baseline"] = summarize(before + after)
+        res["baseline_before_rps"] = summarize(before)["rps"]
+        res["baseline_after_rps"] = summarize(after)["rps"]
         ratios(res)
     finally:
         srv.stop()
         for f in workdir.glob("*.rdb"):
             f.unlink(missing_ok=True)  # 2 GB each; the next side needs the disk
     return res
+
+
+def baseline_runs(srv: SaveServer, chunk_n: int, runs: int, when: str, args) -> list[Chunk]:
+    """`runs` benchmark runs without a save, memory sampled as during one."""
+    log(f"{srv.side}: baseline {when}, {runs} runs of {chunk_n} requests")
+    time.sleep(SETTLE)
+    # The same memory sampling as during the save (reading smaps_rollup of
+    # a 2 GB process is not free), so both phases pay for it alike.
+    mon = Monitor(srv, srv.workdir / "baseline-unused.rdb", args.timeout)
+    mon.start()
+    try:
+        return [bench_chunk(srv, chunk_n, args) for _ in range(runs)]
+    finally:
+        mon.stop_flag.set()
+        mon.join()
 
 
 def save_phase(srv: SaveServer, chunk_n: int, res: dict, args) -> None:
@@ -479,6 +492,8 @@ def table(results: dict[str, dict]) -> str:
         ("save mode", ("save", "mode"), ""),
         ("benchmark runs x requests", None, ""),
         ("baseline rps", ("baseline", "rps"), ""),
+        ("  of which before the save", ("baseline_before_rps",), ""),
+        ("  of which after the save", ("baseline_after_rps",), ""),
         ("baseline p99 ms", ("baseline", "p99_ms"), ""),
         ("baseline max ms", ("baseline", "max_ms"), ""),
         ("during-save rps", ("during", "rps"), ""),
