@@ -305,6 +305,6 @@ fn subscribe_replies_match_real_redis_byte_for_byte() {
     };
     assert_eq!(
         hello_free(run_script(srv.port(), script)),
-        hello_free(run_script(real.port, script))
+        hello_free(run_script(real.port(), script))
     );
 }

@@ -355,6 +355,6 @@ fn transaction_replies_match_real_redis_byte_for_byte() {
     ];
     assert_eq!(
         run_script(srv.port(), script),
-        run_script(real.port, script)
+        run_script(real.port(), script)
     );
 }

@@ -320,26 +320,37 @@ impl RealRedis {
     /// printed) when redis-server is not installed, as `tool` decides.
     pub fn start(args: &[&str]) -> Option<RealRedis> {
         let bin = tool("redis-server")?;
-        let port = free_port();
-        let dir = scratch_dir("redis-ref");
-        let child = Command::new(bin)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .args(["--enable-debug-command", "yes", "--daemonize", "no"])
-            .args(["--logfile", "", "--dir"])
-            .arg(&dir)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn redis-server");
-        let redis = RealRedis { child, port, dir };
-        let up = wait_until(Duration::from_secs(10), || {
-            TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        assert!(up, "redis-server did not start on port {port}");
-        Some(redis)
+        // As in start_server_in: another test (or a client's ephemeral port)
+        // may take the free port before redis-server binds it; it then exits,
+        // and we try another.
+        for _ in 0..10 {
+            let port = free_port();
+            let dir = scratch_dir("redis-ref");
+            let child = Command::new(&bin)
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no"])
+                .args(["--enable-debug-command", "yes", "--daemonize", "no"])
+                .args(["--logfile", "", "--dir"])
+                .arg(&dir)
+                .args(args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn redis-server");
+            let mut redis = RealRedis { child, port, dir };
+            let up = wait_until(Duration::from_secs(10), || {
+                TcpStream::connect(("127.0.0.1", port)).is_ok()
+                    || matches!(redis.child.try_wait(), Ok(Some(_)))
+            });
+            match redis.child.try_wait() {
+                Ok(None) if up => return Some(redis),
+                Ok(None) => panic!("redis-server did not start on port {port}"),
+                // It exited: the port was taken.
+                _ => continue,
+            }
+        }
+        panic!("redis-server could not bind a free port in 10 tries");
     }
 
     /// Its port.

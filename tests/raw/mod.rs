@@ -5,10 +5,9 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::common::{free_port, tool, wait_until};
+use crate::common::RealRedis;
 
 /// A connection that sends commands and reads whole frames as raw bytes.
 pub struct Raw {
@@ -77,46 +76,9 @@ impl Raw {
     }
 }
 
-/// A real redis-server for comparisons; killed on drop.
-pub struct RealRedis {
-    child: Child,
-    /// Its port.
-    pub port: u16,
-}
-
-impl Drop for RealRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the installed redis-server without persistence, or None when missing.
+/// A real redis-server for comparisons (the harness's), or None when missing.
 pub fn real_redis() -> Option<RealRedis> {
-    let bin = tool("redis-server")?;
-    let port = free_port();
-    let child = Command::new(bin)
-        .args([
-            "--port",
-            &port.to_string(),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-        ])
-        .arg(std::env::temp_dir())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn redis-server");
-    let real = RealRedis { child, port };
-    let up = wait_until(Duration::from_secs(10), || {
-        TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    assert!(up, "redis-server did not start");
-    Some(real)
+    RealRedis::start(&[])
 }
 
 /// Runs `script` on one fresh connection to `port` and returns everything it
