@@ -38,10 +38,9 @@ pub const SLICE_KEYS: usize = 512;
 /// Most keys one turn of the event loop takes while clients are served.
 pub const BUSY_SLICE_KEYS: usize = 256;
 /// While clients are served, the walk may use 1/BUSY_SHARE_DIVISOR of the
-/// command thread's time (about 8%). In benches/bgsave.py (2,000,000 keys of
-/// 1000 B, 50 clients writing) that saved in 13.5-15 s where Redis's fork took
-/// 17, and kept 0.83-0.93 of the write throughput (Redis's: 0.44). Pacing costs no memory: a value changed
-/// after it was taken is kept only while it waits in the queue.
+/// command thread's time (about 8%); under load it mostly waits for the
+/// writer anyway. Pacing costs no memory: a value changed after it was taken
+/// is kept only while it waits in the queue.
 const BUSY_SHARE_DIVISOR: u64 = 12;
 /// Most walk time a turn may bank (a long gap must not become a long slice).
 const MAX_CREDIT_US: u64 = 100;
