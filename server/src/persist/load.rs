@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use storage::rdb::reader::{self, LoadOptions, Record};
+use storage::rdb::reader::{self, LoadOptions, RdbError, Record, UNEXPECTED_EOF};
 use storage::types::hash::HashLimits;
 use storage::types::zset::ZsetLimits;
 
@@ -45,8 +45,9 @@ pub fn load_options(config: &Config, seed: u64) -> LoadOptions {
 /// rdbLoadRio does for every load). Errors are the reader's message. With
 /// `merge` (DEBUG RELOAD MERGE) a key already present is replaced; otherwise a
 /// key twice, or a key already there, is corruption, as in Redis.
-pub fn load_file(server: &mut Server, path: &Path, merge: bool) -> Result<Loaded, String> {
-    let data = std::fs::read(path).map_err(|e| crate::config::special::strerror(&e))?;
+pub fn load_file(server: &mut Server, path: &Path, merge: bool) -> Result<Loaded, LoadError> {
+    let data =
+        std::fs::read(path).map_err(|e| LoadError::Io(crate::config::special::strerror(&e)))?;
     let opts = load_options(&server.config, server.rng.next_u64());
     let now = server.clock.now_ms();
     let delay = server.config.key_load_delay;
@@ -62,6 +63,15 @@ pub fn load_file(server: &mut Server, path: &Path, merge: bool) -> Result<Loaded
                 }
                 let db = keyspace.db_mut(k.db);
                 if !merge && db.peek(&k.key).is_some() {
+                    log::line(
+                        LogLevel::Warning,
+                        now,
+                        &format!(
+                            "RDB has duplicated key '{}' in DB {}",
+                            String::from_utf8_lossy(&k.key),
+                            k.db
+                        ),
+                    );
                     return Err("Duplicated key found in RDB file".into());
                 }
                 db.set(&k.key, k.value, now, false);
@@ -76,7 +86,7 @@ pub fn load_file(server: &mut Server, path: &Path, merge: bool) -> Result<Loaded
         }
         Ok(())
     };
-    reader::load(&data, &opts, &mut on_record).map_err(|e| e.to_string())?;
+    reader::load(&data, &opts, &mut on_record).map_err(LoadError::Rdb)?;
     log::line(
         LogLevel::Notice,
         now,
@@ -139,13 +149,68 @@ pub fn load_at_startup(server: &mut Server) -> bool {
             );
             true
         }
-        Err(e) => {
+        Err(LoadError::Io(e)) => {
             log::line(
                 LogLevel::Warning,
                 now,
                 &format!("Fatal error loading the DB: {e}. Exiting."),
             );
             false
+        }
+        Err(LoadError::Rdb(e)) => {
+            log_corruption(&e, now);
+            false
+        }
+    }
+}
+
+/// What Redis 7.0 logs before it exits on a dump it cannot read at start-up
+/// (`rdbLoadRio`'s warning where it has one, then `rdbReportError`'s line),
+/// so that a script watching for those lines sees them. Redis writes 0 for
+/// the offset there; ours is where the reader stopped, and the function is
+/// ours too, not a line of rdb.c.
+fn log_corruption(e: &RdbError, now: i64) {
+    let reason = if e.message == UNEXPECTED_EOF {
+        log::line(
+            LogLevel::Warning,
+            now,
+            "Short read or OOM loading DB. Unrecoverable error, aborting now.",
+        );
+        e.message.as_str()
+    } else if e.message.starts_with("Wrong RDB checksum") {
+        log::line(
+            LogLevel::Warning,
+            now,
+            &format!("{}. Aborting now.", e.message),
+        );
+        "RDB CRC error"
+    } else {
+        e.message.as_str()
+    };
+    log::line(
+        LogLevel::Warning,
+        now,
+        &format!(
+            "Internal error in RDB reading offset {}, function at rdb/reader.rs -> {reason}",
+            e.offset
+        ),
+    );
+}
+
+/// Why a dump could not be loaded.
+#[derive(Debug)]
+pub enum LoadError {
+    /// The file could not be read (strerror's text).
+    Io(String),
+    /// The reader refused its contents.
+    Rdb(RdbError),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Io(e) => f.write_str(e),
+            LoadError::Rdb(e) => e.fmt(f),
         }
     }
 }

@@ -173,7 +173,8 @@ pub struct LoadSummary {
 }
 
 /// The message of a short read (Redis's `rdbReportReadError` wording).
-const UNEXPECTED_EOF: &str = "Unexpected EOF reading RDB file";
+/// The error of a file that ends too soon (`rdbReportReadError`'s text).
+pub const UNEXPECTED_EOF: &str = "Unexpected EOF reading RDB file";
 /// LZF's largest expansion: a 3-byte back reference yields 264 bytes.
 const LZF_MAX_EXPANSION: u64 = 88;
 
