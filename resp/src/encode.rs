@@ -150,11 +150,11 @@ pub fn verbatim(out: &mut BytesMut, format: &[u8; 3], text: &[u8], proto: Protoc
 /// A double as Redis 7.0's `addReplyDouble` writes it: `,<%.17g>` in RESP3, a bulk
 /// string of the same text in RESP2 (see [`crate::double::format_double`]).
 pub fn double(out: &mut BytesMut, value: f64, proto: Protocol) {
-    let text = crate::double::format_double(value);
+    let text = crate::double::double_text(value);
     match proto {
         Protocol::Resp2 => bulk(out, text.as_bytes()),
         Protocol::Resp3 => {
-            out.reserve(text.len() + 3);
+            out.reserve(text.as_bytes().len() + 3);
             out.put_u8(b',');
             out.extend_from_slice(text.as_bytes());
             out.extend_from_slice(b"\r\n");

@@ -21,7 +21,7 @@ mod inline;
 pub mod number;
 pub mod request;
 
-pub use double::{format_double, format_long_double_human};
+pub use double::{double_text, format_double, format_long_double_human, DoubleText};
 pub use encode::Protocol;
 pub use error::ProtocolError;
 pub use frame::Frame;

@@ -488,7 +488,7 @@ impl ZSet {
                 let mut iterations = count.saturating_mul(20);
                 loop {
                     cursor = s.scan_step(cursor, &mut |m, sc| {
-                        f(m, resp::format_double(sc).as_bytes());
+                        f(m, resp::double_text(sc).as_bytes());
                         found += 1;
                     });
                     if cursor == 0 || iterations == 0 || found >= count {
@@ -508,7 +508,7 @@ impl ZSet {
         self.for_each(&mut |member, score| {
             let mut element = [0u8; 20];
             mix_digest(&mut element, member);
-            mix_digest(&mut element, resp::format_double(score).as_bytes());
+            mix_digest(&mut element, resp::double_text(score).as_bytes());
             xor_digest(digest, &element);
         });
     }
