@@ -16,12 +16,14 @@ pub fn format_double(value: f64) -> String {
     double_text(value).as_str().to_string()
 }
 
-/// Longest `%.17g` text: sign, 17 digits, point, `e-308`.
+/// Room for any `%.17g` text (see [`DoubleText`]).
 const DOUBLE_TEXT_MAX: usize = 32;
 
 /// The `%.17g` text of a double, held on the stack: replies with scores
 /// (ZRANGE WITHSCORES, ZPOPMIN) format one per member, and a `String` each
 /// cost an allocation and its growth (3% of ZPOPMIN -P 16's profile).
+/// 32 bytes hold any of them: the longest, `-0.000` and 17 digits or
+/// `-d.` 16 digits `e-308`, take 24.
 #[derive(Clone, Copy)]
 pub struct DoubleText {
     bytes: [u8; DOUBLE_TEXT_MAX],
@@ -58,108 +60,60 @@ impl std::fmt::Write for DoubleText {
     }
 }
 
-/// `%.17g` of `value` without allocating.
-///
-/// C decides the notation by the decimal exponent X of the value rounded to
-/// 17 significant digits, then prints those same 17 digits in fixed notation
-/// (when -4 <= X < 17) or as `d.ddde±XX`, dropping trailing zeros. So one
-/// exact conversion (`{:.16e}`) gives every digit; only where the point goes
-/// remains. (When rounding carries into a new digit, fixed notation would
-/// round one place higher, but the digits are then 1 and zeros either way.)
-/// Integral values below 1e17, the common case for scores, print as integers.
+/// `%.17g` of `value` without allocating: the steps of the C format (the
+/// decimal exponent X of the value rounded to 17 digits picks fixed notation
+/// for -4 <= X < 17, else `d.ddde±XX`; trailing zeros dropped), written into
+/// stack buffers. Integral values below 1e17, the common case for scores, are
+/// exact as integers and skip the float conversions.
 pub fn double_text(value: f64) -> DoubleText {
     use std::fmt::Write;
     let mut out = DoubleText {
         bytes: [0; DOUBLE_TEXT_MAX],
         len: 0,
     };
-    if value.is_nan() {
-        out.push(if value.is_sign_negative() {
+    let special: Option<&[u8]> = if value.is_nan() {
+        Some(if value.is_sign_negative() {
             b"-nan"
         } else {
             b"nan"
-        });
-        return out;
-    }
-    if value.is_infinite() {
-        out.push(if value > 0.0 { b"inf" } else { b"-inf" });
-        return out;
-    }
-    if value == 0.0 {
-        out.push(if value.is_sign_negative() {
+        })
+    } else if value.is_infinite() {
+        Some(if value > 0.0 { b"inf" } else { b"-inf" })
+    } else if value == 0.0 {
+        Some(if value.is_sign_negative() {
             b"-0"
         } else {
             b"0"
-        });
+        })
+    } else {
+        None
+    };
+    if let Some(text) = special {
+        out.push(text);
         return out;
     }
     if value.fract() == 0.0 && value.abs() < 1e17 {
-        // Exact: such a double is an integer of at most 17 digits.
         let _ = write!(out, "{}", value as i64);
         return out;
     }
-    let mut sci = DoubleText {
+    let mut scientific = DoubleText {
         bytes: [0; DOUBLE_TEXT_MAX],
         len: 0,
     };
-    // "-d.dddddddddddddddde-X": at most 24 bytes, always fits.
-    let _ = write!(sci, "{value:.16e}");
-    let text = sci.as_bytes();
-    let (negative, text) = match text.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, text),
-    };
-    let e_at = text.iter().position(|&c| c == b'e').unwrap_or(text.len());
-    let (mantissa, exponent) = text.split_at(e_at);
-    let exponent: i32 = std::str::from_utf8(exponent.get(1..).unwrap_or_default())
-        .ok()
-        .and_then(|e| e.parse().ok())
-        .unwrap_or(0);
-    let mut digits = [b'0'; 17];
-    for (d, c) in digits
-        .iter_mut()
-        .zip(mantissa.iter().filter(|c| c.is_ascii_digit()))
-    {
-        *d = *c;
-    }
-    // Trailing zeros go in either notation.
-    let significant = digits.iter().rposition(|&d| d != b'0').map_or(1, |i| i + 1);
-    let digits = &digits[..significant];
-    if negative {
-        out.push(b"-");
-    }
+    // "-d.dddddddddddddddde-XXX" fits: at most 24 bytes.
+    let _ = write!(scientific, "{value:.16e}");
+    let (mantissa, exponent) = scientific
+        .as_str()
+        .split_once('e')
+        .unwrap_or((scientific.as_str(), "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
     if (-4..17).contains(&exponent) {
-        if exponent >= 0 {
-            let int_len = exponent as usize + 1;
-            if digits.len() <= int_len {
-                out.push(digits);
-                for _ in digits.len()..int_len {
-                    out.push(b"0");
-                }
-            } else {
-                out.push(&digits[..int_len]);
-                out.push(b".");
-                out.push(&digits[int_len..]);
-            }
-        } else {
-            out.push(b"0.");
-            for _ in 0..(-exponent - 1) {
-                out.push(b"0");
-            }
-            out.push(digits);
-        }
+        let _ = write!(out, "{:.*}", (16 - exponent) as usize, value);
+        out.len = strip_fraction_zeros(out.as_str()).len();
     } else {
-        out.push(&digits[..1]);
-        if digits.len() > 1 {
-            out.push(b".");
-            out.push(&digits[1..]);
-        }
-        let _ = write!(
-            out,
-            "e{}{:02}",
-            if exponent < 0 { '-' } else { '+' },
-            exponent.unsigned_abs()
-        );
+        out.push(strip_fraction_zeros(mantissa).as_bytes());
+        let sign = if exponent < 0 { '-' } else { '+' };
+        let _ = write!(out, "e{sign}{:02}", exponent.unsigned_abs());
     }
     out
 }
