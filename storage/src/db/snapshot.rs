@@ -55,10 +55,11 @@ pub(crate) struct DbSnap {
 }
 
 impl DbSnap {
-    /// A pending key's whole value was just replaced by another: the old one
-    /// becomes the pre-image as it is. Moving it costs nothing, where
-    /// [`Db::before_write`]'s clone would touch the value's shared counter (a
-    /// cache miss on a large data set) only for the caller to drop it next.
+    /// A pending key's (bit not yet `epoch`) whole value was just replaced by
+    /// another: the old one becomes the pre-image as it is. Moving it costs
+    /// nothing, where [`Db::before_write`]'s clone would touch the value's
+    /// shared counter (a cache miss on a large data set) only for the caller
+    /// to drop it next.
     pub(crate) fn keep_replaced(
         &mut self,
         epoch: bool,
@@ -67,9 +68,7 @@ impl DbSnap {
         lru: u32,
         expire_ms: Option<i64>,
     ) {
-        if entry.snap_bit() == epoch {
-            return;
-        }
+        debug_assert_ne!(entry.snap_bit(), epoch, "the key was already taken");
         entry.set_snap_bit(epoch);
         // Moved, not copied: nothing for the COW byte count.
         self.preimages.push(SnapItem {
