@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use storage::rdb::reader::{self, LoadOptions, RdbError, Record, UNEXPECTED_EOF};
+use storage::rdb::reader::{self, LoadOptions, RdbError, RdbErrorKind, Record};
 use storage::types::hash::HashLimits;
 use storage::types::zset::ZsetLimits;
 
@@ -42,7 +42,8 @@ pub fn load_options(config: &Config, seed: u64) -> LoadOptions {
 }
 
 /// Loads `path` into the keyspace, logging and recording what it loaded (as
-/// rdbLoadRio does for every load). Errors are the reader's message. With
+/// rdbLoadRio does for every load). Errors say whether the file could not be
+/// read or the reader refused it. With
 /// `merge` (DEBUG RELOAD MERGE) a key already present is replaced; otherwise a
 /// key twice, or a key already there, is corruption, as in Redis.
 pub fn load_file(server: &mut Server, path: &Path, merge: bool) -> Result<Loaded, LoadError> {
@@ -170,22 +171,24 @@ pub fn load_at_startup(server: &mut Server) -> bool {
 /// the offset there; ours is where the reader stopped, and the function is
 /// ours too, not a line of rdb.c.
 fn log_corruption(e: &RdbError, now: i64) {
-    let reason = if e.message == UNEXPECTED_EOF {
-        log::line(
-            LogLevel::Warning,
-            now,
-            "Short read or OOM loading DB. Unrecoverable error, aborting now.",
-        );
-        e.message.as_str()
-    } else if e.message.starts_with("Wrong RDB checksum") {
-        log::line(
-            LogLevel::Warning,
-            now,
-            &format!("{}. Aborting now.", e.message),
-        );
-        "RDB CRC error"
-    } else {
-        e.message.as_str()
+    let reason = match e.kind {
+        RdbErrorKind::Eof => {
+            log::line(
+                LogLevel::Warning,
+                now,
+                "Short read or OOM loading DB. Unrecoverable error, aborting now.",
+            );
+            e.message.as_str()
+        }
+        RdbErrorKind::Checksum => {
+            log::line(
+                LogLevel::Warning,
+                now,
+                &format!("{}. Aborting now.", e.message),
+            );
+            "RDB CRC error"
+        }
+        RdbErrorKind::Corrupt => e.message.as_str(),
     };
     log::line(
         LogLevel::Warning,

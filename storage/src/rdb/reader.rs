@@ -94,6 +94,19 @@ pub struct RdbError {
     pub offset: usize,
     /// What is wrong, in Redis's words where Redis has them.
     pub message: String,
+    /// Which kind of failure, for callers that report them as Redis does.
+    pub kind: RdbErrorKind,
+}
+
+/// The failures Redis's loader tells apart in its log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RdbErrorKind {
+    /// The input ended in the middle of something (`rdbReportReadError`).
+    Eof,
+    /// The CRC-64 trailer does not match the contents.
+    Checksum,
+    /// Anything else the reader refuses.
+    Corrupt,
 }
 
 impl fmt::Display for RdbError {
@@ -173,8 +186,7 @@ pub struct LoadSummary {
 }
 
 /// The message of a short read (Redis's `rdbReportReadError` wording).
-/// The error of a file that ends too soon (`rdbReportReadError`'s text).
-pub const UNEXPECTED_EOF: &str = "Unexpected EOF reading RDB file";
+const UNEXPECTED_EOF: &str = "Unexpected EOF reading RDB file";
 /// LZF's largest expansion: a 3-byte back reference yields 264 bytes.
 const LZF_MAX_EXPANSION: u64 = 88;
 
@@ -207,11 +219,15 @@ impl<'a> Input<'a> {
         RdbError {
             offset,
             message: message.into(),
+            kind: RdbErrorKind::Corrupt,
         }
     }
 
     fn eof(&self) -> RdbError {
-        self.corrupt(self.data.len(), UNEXPECTED_EOF)
+        RdbError {
+            kind: RdbErrorKind::Eof,
+            ..self.corrupt(self.data.len(), UNEXPECTED_EOF)
+        }
     }
 
     /// The next `n` bytes, borrowed.
@@ -454,6 +470,7 @@ pub fn load(
             on_record(record).map_err(|message| RdbError {
                 offset: at,
                 message,
+                kind: RdbErrorKind::Corrupt,
             })?;
         }
     }
@@ -485,10 +502,13 @@ fn trailer(input: &mut Input<'_>, version: u32) -> Read<ChecksumCheck> {
     }
     let expected = crc64(0, input.data.get(..covered).unwrap_or_default());
     if stored != expected {
-        return Err(input.corrupt(
-            covered,
-            format!("Wrong RDB checksum expected: ({expected:x}) but got ({stored:x})"),
-        ));
+        return Err(RdbError {
+            kind: RdbErrorKind::Checksum,
+            ..input.corrupt(
+                covered,
+                format!("Wrong RDB checksum expected: ({expected:x}) but got ({stored:x})"),
+            )
+        });
     }
     Ok(ChecksumCheck::Verified)
 }
@@ -522,6 +542,7 @@ pub fn load_dump_payload(data: &[u8], opts: &LoadOptions) -> Result<Value, RdbEr
     let wrong = |offset| RdbError {
         offset,
         message: DUMP_VERSION_OR_CHECKSUM_WRONG.to_string(),
+        kind: RdbErrorKind::Corrupt,
     };
     let footer_at = data.len().checked_sub(10).ok_or_else(|| wrong(0))?;
     let (body, footer) = data.split_at(footer_at);

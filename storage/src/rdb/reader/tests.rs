@@ -108,6 +108,8 @@ fn header_is_checked() {
         "Can't handle RDB format version 12"
     );
     assert_eq!(err(b"REDIS").message, "Unexpected EOF reading RDB file");
+    assert_eq!(err(b"REDIS").kind, RdbErrorKind::Eof);
+    assert_eq!(err(b"REDIS0012\xff").kind, RdbErrorKind::Corrupt);
     let old = Rdb::new(4).byte(OPCODE_EOF).0;
     let (_, summary) = load_all(&old, &LoadOptions::default()).unwrap();
     assert_eq!(summary.checksum, ChecksumCheck::Absent);
@@ -134,6 +136,7 @@ fn checksum_is_verified_unless_zero() {
         "{e}"
     );
     assert_eq!(e.offset, 10);
+    assert_eq!(e.kind, RdbErrorKind::Checksum);
     // Bytes after the trailer (an AOF tail) are left to the caller.
     let mut tail = good.clone();
     tail.extend_from_slice(b"*1\r\n$4\r\nPING\r\n");
