@@ -349,13 +349,10 @@ impl WriterJob {
 /// budget holds on any machine and for any value sizes.
 pub fn on_turn(server: &mut Server) {
     // Every turn comes here: without a walk to do, read no clock.
-    if server.persist.bgsave.as_ref().is_none_or(|bg| bg.walked) {
-        return;
-    }
-    let now = server.clock.monotonic_us();
-    let Some(bg) = server.persist.bgsave.as_mut() else {
+    let Some(bg) = server.persist.bgsave.as_mut().filter(|bg| !bg.walked) else {
         return;
     };
+    let now = server.clock.monotonic_us();
     let earned = now.saturating_sub(bg.turn_us) / BUSY_SHARE_DIVISOR;
     bg.turn_us = now;
     bg.credit_us = (bg.credit_us + earned).min(MAX_CREDIT_US);
@@ -435,7 +432,7 @@ const SHARE_WINDOW_US: u64 = 100_000;
 /// Redis's child competes with the parent for the CPU as an equal; on a busy
 /// machine that costs the clients throughput for the whole save. The writer is
 /// background work. Nice 19 alone is not enough: a nice-19 busy loop beside
-/// redrill-server cut redis-benchmark's SET rate to 0.61-0.65 of the rate
+/// redrill-server cut redis-benchmark's SET rate to 0.59-0.68 of the rate
 /// without it on this 2-vCPU VM, because a woken command thread may wait for
 /// the low-priority thread's slice to run out; under `SCHED_IDLE`, which any
 /// ordinary thread preempts at once, the same loop left 0.83-0.99. With the

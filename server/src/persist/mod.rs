@@ -2,8 +2,9 @@
 //! save-point part of `serverCron`).
 //!
 //! - [`save`]: SAVE-style synchronous writes (SAVE, SHUTDOWN, DEBUG RELOAD), the
-//!   file names (`dir`/`dbfilename`, `temp-<pid>.rdb` (BGSAVE: `temp-bg-<pid>.rdb`) renamed over it after an
-//!   fsync, as Redis does) and what every file carries (AUX fields, IDLE/FREQ).
+//!   file names (`dir`/`dbfilename`; `temp-<pid>.rdb`, or `temp-bg-<pid>.rdb`
+//!   for BGSAVE, renamed over it after an fsync, as Redis does) and what every
+//!   file carries (AUX fields, IDLE/FREQ).
 //! - [`bgsave`]: BGSAVE without fork: the keyspace's copy-on-write snapshot
 //!   (`storage::db::snapshot`) walked in slices by the command thread and written
 //!   by a background thread.
