@@ -68,6 +68,11 @@ fn info_field(con: &mut Connection, name: &str) -> String {
         .to_string()
 }
 
+/// Waits (up to WAIT) for the background save under way to end.
+fn save_finishes(con: &mut Connection) -> bool {
+    wait_until(WAIT, || info_field(con, "rdb_bgsave_in_progress") == "0")
+}
+
 /// Keys of every type and encoding, a TTL, and a second database.
 fn fill(con: &mut Connection) {
     ok(con, &["SET", "plain", "hello"]);
@@ -187,10 +192,7 @@ fn bgsave_writes_the_dataset_as_it_was_when_it_began() {
     ok(&mut con, &["FLUSHDB"]);
     // Everything above happened while the save was still running.
     assert_eq!(info_field(&mut con, "rdb_bgsave_in_progress"), "1");
-    assert!(wait_until(WAIT, || info_field(
-        &mut con,
-        "rdb_bgsave_in_progress"
-    ) == "0"));
+    assert!(save_finishes(&mut con));
     assert_eq!(info_field(&mut con, "rdb_last_bgsave_status"), "ok");
     assert!(srv.log().contains("Background saving started by pid"));
     assert!(srv
@@ -259,9 +261,7 @@ fn bgsave_finishes_while_clients_keep_the_server_busy() {
         .load(std::sync::atomic::Ordering::Relaxed)
         >= 4));
     assert_eq!(info_field(&mut con, "rdb_bgsave_in_progress"), "1");
-    let finished = wait_until(WAIT, || {
-        info_field(&mut con, "rdb_bgsave_in_progress") == "0"
-    });
+    let finished = save_finishes(&mut con);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let rounds: u64 = writers.into_iter().map(|w| w.join().unwrap()).sum();
     assert!(finished, "the save did not finish under load");
@@ -327,10 +327,7 @@ fn debug_reload_leaves_a_running_bgsave_alone() {
     q::<String>(&mut con, &["BGSAVE"]);
     ok(&mut con, &["DEBUG", "RELOAD"]);
     assert_eq!(info_field(&mut con, "rdb_bgsave_in_progress"), "1");
-    assert!(wait_until(WAIT, || info_field(
-        &mut con,
-        "rdb_bgsave_in_progress"
-    ) == "0"));
+    assert!(save_finishes(&mut con));
     assert_eq!(info_field(&mut con, "rdb_last_bgsave_status"), "ok");
     assert!(!srv.log().contains("terminated by signal"));
 }

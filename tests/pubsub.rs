@@ -10,7 +10,7 @@ mod raw;
 use std::time::Duration;
 
 use common::*;
-use raw::{real_redis, run_script, Raw};
+use raw::{run_script, Raw};
 
 fn bulk(s: &str) -> String {
     format!("${}\r\n{s}\r\n", s.len())
@@ -266,7 +266,9 @@ fn pubsub_introspection_client_list_and_info() {
 
 #[test]
 fn subscribe_replies_match_real_redis_byte_for_byte() {
-    let Some(real) = real_redis() else { return };
+    let Some(real) = RealRedis::start(&[]) else {
+        return;
+    };
     let srv = start_server(&[]);
     let script: &[&[&str]] = &[
         &["SUBSCRIBE", "a"],

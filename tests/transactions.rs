@@ -11,7 +11,7 @@ mod raw;
 use std::time::Duration;
 
 use common::*;
-use raw::{real_redis, run_script, Raw};
+use raw::{run_script, Raw};
 use redis::{Connection, Value};
 
 fn err_text(con: &mut Connection, args: &[&str]) -> String {
@@ -314,7 +314,9 @@ fn client_list_and_commandstats_see_transactions() {
 
 #[test]
 fn transaction_replies_match_real_redis_byte_for_byte() {
-    let Some(real) = real_redis() else { return };
+    let Some(real) = RealRedis::start(&[]) else {
+        return;
+    };
     let srv = start_server(&[]);
     let script: &[&[&str]] = &[
         &["EXEC"],

@@ -7,8 +7,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use crate::common::RealRedis;
-
 /// A connection that sends commands and reads whole frames as raw bytes.
 pub struct Raw {
     writer: TcpStream,
@@ -74,11 +72,6 @@ impl Raw {
             _ => {}
         }
     }
-}
-
-/// A real redis-server for comparisons (the harness's), or None when missing.
-pub fn real_redis() -> Option<RealRedis> {
-    RealRedis::start(&[])
 }
 
 /// Runs `script` on one fresh connection to `port` and returns everything it
