@@ -1,8 +1,11 @@
-//! Replication ids, offsets and the backlog.
+//! Replication ids, offsets and the propagation stream.
 //!
-//! Nothing here yet but the replication id: a master names its history with a
-//! random 40-hex-digit id, shown as `master_replid` in INFO replication. The
-//! backlog and the PSYNC decisions arrive with the replication issue.
+//! A master names its history with a random 40-hex-digit id, shown as
+//! `master_replid` in INFO replication, and counts the bytes of its propagation
+//! stream ([`stream`]) as its replication offset. The backlog and the PSYNC
+//! decisions arrive with the replication issue.
+
+pub mod stream;
 
 /// A replication id: 40 lowercase hex digits, as Redis's CONFIG_RUN_ID_SIZE.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -150,6 +150,8 @@ pub struct Client {
     pub multi: Option<crate::multi::MultiState>,
     /// Wakes the connection task when someone else wrote to `reply` or asked it to close.
     pub notify: Rc<Wakeup>,
+    /// Replication state, once the client sent REPLCONF, SYNC or PSYNC.
+    pub repl: Option<Box<crate::replicas::Link>>,
 }
 
 impl Client {
@@ -187,6 +189,7 @@ impl Client {
             subscriptions: Default::default(),
             multi: None,
             notify: Rc::new(Wakeup::default()),
+            repl: None,
         }
     }
 
@@ -213,6 +216,17 @@ impl Client {
     /// True while some reply bytes wait for the socket.
     pub fn has_pending_reply(&self) -> bool {
         self.reply.len() > self.reply_sent
+    }
+
+    /// True while the socket has something to take: the sync of a replica,
+    /// or replies (which a replica still loading its snapshot holds back).
+    pub fn wants_write(&self) -> bool {
+        match &self.repl {
+            None => self.has_pending_reply(),
+            Some(link) => {
+                link.has_sync_bytes() || (!link.holds_replies() && self.has_pending_reply())
+            }
+        }
     }
 
     /// The reply bytes not yet written.

@@ -33,6 +33,7 @@ pub fn tick(server: &mut Server) {
     }
     databases_cron(server);
     crate::persist::cron(server);
+    crate::replicas::cron(server);
 }
 
 /// Redis's databasesCron: the slow active-expire cycle (unless DEBUG
@@ -53,11 +54,12 @@ fn databases_cron(server: &mut Server) {
     }
     server.keyspace.databases_cron(1000, &monotonic);
     server.stats.expired_keys += server.keyspace.take_expired_count();
-    // Nothing propagates yet (no AOF, no replicas): drop the log of expired keys
-    // so it stays bounded; the replication issue turns these into DELs.
-    // WATCH still needs to hear about them (a watched key that expired fails EXEC).
+    // WATCH hears of every expired key (a watched key that expired fails
+    // EXEC), and replicas get each as a DEL.
     let expired = server.keyspace.take_expired();
     crate::multi::touch_expired(server, &expired);
+    let lazy = server.config.lazyfree_lazy_expire;
+    crate::replicas::propagate_deletions(server, &expired, lazy);
 }
 
 /// Output-buffer limits for clients whose buffers others fill (MONITOR,

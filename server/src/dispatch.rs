@@ -225,7 +225,16 @@ pub fn call(
         Some(previous_end) => server.clock.start_command_at(previous_end),
         None => server.clock.start_command(),
     };
+    let mark = crate::replicas::before_call(server);
     (spec.handler)(&mut Ctx { server, client }, argv);
+    crate::replicas::after_call(
+        server,
+        mark,
+        db,
+        spec.flags.has(Flags::ADMIN),
+        argv,
+        dirty_before,
+    );
     let end_us = server.clock.monotonic_us();
     server.pipeline_clock_us = Some(end_us);
     let duration_us = end_us.saturating_sub(start_us);
@@ -267,6 +276,10 @@ pub fn call(
         // A CLIENT REPLY SKIP that was itself skipped still skips the next one.
         ReplyMode::Skip if skipping => client.reply.truncate(reply_start),
         _ => {}
+    }
+    // A replica's connection carries the stream: its own commands get no reply.
+    if client.kind == crate::client::ClientKind::Replica && client.repl.is_some() {
+        client.reply.truncate(reply_start);
     }
     after_call(server, client, spec, argv, duration_us);
 }

@@ -83,7 +83,7 @@ pub fn maxmemory_changed(server: &mut Server) {
     if limit == 0 {
         return;
     }
-    let used = counted_memory();
+    let used = counted_memory(server);
     if limit < used {
         let message = format!("WARNING: the new maxmemory value set via CONFIG SET ({limit}) is smaller than the current memory usage ({used}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.");
         crate::log::line(LogLevel::Warning, server.clock.now_ms(), &message);
@@ -103,11 +103,14 @@ pub fn eviction_time_limit_us(tenacity: u32) -> u64 {
     u64::MAX
 }
 
-/// Memory counted against `maxmemory` (`used_memory` minus
-/// `freeMemoryGetNotCountedMemory`, which is zero until replica output buffers
-/// and the AOF buffer exist).
-pub fn counted_memory() -> u64 {
-    crate::alloc::used_memory() as u64
+/// Memory counted against `maxmemory`: `used_memory` minus the replicas'
+/// output buffers (`freeMemoryGetNotCountedMemory`; no AOF buffer yet).
+pub fn counted_memory(server: &Server) -> u64 {
+    let used = crate::alloc::used_memory() as u64;
+    if server.repl.active() {
+        return used.saturating_sub(crate::replicas::output_memory(server));
+    }
+    used
 }
 
 /// Bytes to free to get under `maxmemory`; 0 when under it or unlimited
@@ -117,7 +120,7 @@ pub fn bytes_to_free(server: &Server) -> u64 {
     if limit == 0 {
         return 0;
     }
-    counted_memory().saturating_sub(limit)
+    counted_memory(server).saturating_sub(limit)
 }
 
 /// Whether evicting now is allowed (`isSafeToPerformEvictions`): a replica
@@ -175,12 +178,13 @@ pub fn perform_evictions(server: &mut Server) -> EvictResult {
 }
 
 /// Drains the keyspace's log of evicted keys: WATCH hears of each (a watched
-/// key that was evicted fails EXEC). Nothing propagates yet (no AOF, no
-/// replicas), so the log is dropped to stay bounded; the replication issue
-/// turns each `(db, key)` into a DEL (UNLINK under `lazyfree-lazy-eviction`) here.
+/// key that was evicted fails EXEC), and replicas get each as a DEL (UNLINK
+/// under `lazyfree-lazy-eviction`), one by one, never in a transaction.
 fn propagate_evicted(server: &mut Server) {
     let evicted = server.keyspace.take_evicted();
     crate::multi::touch_expired(server, &evicted);
+    let lazy = server.config.lazyfree_lazy_eviction;
+    crate::replicas::propagate_deletions(server, &evicted, lazy);
 }
 
 fn add_latency(server: &mut Server, event: &str, latency_ms: u64) {

@@ -334,9 +334,9 @@ fn stats_section(server: &Server, out: &mut String) {
     field!(out, "instantaneous_input_repl_kbps", "0.00");
     field!(out, "instantaneous_output_repl_kbps", "0.00");
     field!(out, "rejected_connections", s.rejected_connections);
-    field!(out, "sync_full", 0);
-    field!(out, "sync_partial_ok", 0);
-    field!(out, "sync_partial_err", 0);
+    field!(out, "sync_full", server.repl.sync_full);
+    field!(out, "sync_partial_ok", server.repl.sync_partial_ok);
+    field!(out, "sync_partial_err", server.repl.sync_partial_err);
     field!(out, "expired_keys", s.expired_keys);
     field!(out, "expired_stale_perc", "0.00");
     field!(out, "expired_time_cap_reached_count", 0);
@@ -399,7 +399,15 @@ fn stats_section(server: &Server, out: &mut String) {
 fn replication_section(server: &Server, out: &mut String) {
     out.push_str("# Replication\r\n");
     field!(out, "role", "master");
-    field!(out, "connected_slaves", 0);
+    let replicas = crate::replicas::describe_all(server);
+    field!(out, "connected_slaves", replicas.len());
+    for (i, r) in replicas.iter().enumerate() {
+        let _ = write!(
+            out,
+            "slave{i}:ip={},port={},state={},offset={},lag={}\r\n",
+            r.ip, r.port, r.state, r.offset, r.lag_s
+        );
+    }
     field!(out, "master_failover_state", "no-failover");
     field!(out, "master_replid", server.replid.as_str());
     field!(
@@ -407,7 +415,7 @@ fn replication_section(server: &Server, out: &mut String) {
         "master_replid2",
         "0000000000000000000000000000000000000000"
     );
-    field!(out, "master_repl_offset", 0);
+    field!(out, "master_repl_offset", server.repl.stream.offset());
     field!(out, "second_repl_offset", -1);
     field!(out, "repl_backlog_active", 0);
     field!(out, "repl_backlog_size", 1_048_576);

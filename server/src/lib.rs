@@ -10,6 +10,7 @@
 //! - `command` declares the command table; `commands/*` hold the handlers,
 //! - `config` is the parameter table and redis.conf parser,
 //! - `cron` is serverCron, `run` the process's start-up and shutdown,
+//! - `replicas` serves SYNC/PSYNC and feeds the propagation stream,
 //! - `info`, `slowlog`, `latency`, `log`, `clock`, `alloc` are what they say.
 
 pub mod alloc;
@@ -31,6 +32,7 @@ pub mod net;
 pub mod obuf;
 pub mod persist;
 pub mod pubsub;
+pub mod replicas;
 pub mod run;
 pub mod slowlog;
 pub mod state;

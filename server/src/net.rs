@@ -179,7 +179,7 @@ async fn serve(shared: Rc<RefCell<Server>>, conn: Rc<Conn>, writes: Rc<PendingWr
             // A queued write is the flusher's; it wakes this task if the
             // socket could not take everything.
             let mine = closing || !conn.is_queued();
-            (c.has_pending_reply() && mine, c.close_asap)
+            (c.wants_write() && mine, c.close_asap)
         };
         if close_now || (closing && !want_write) {
             break;
@@ -198,7 +198,7 @@ async fn serve(shared: Rc<RefCell<Server>>, conn: Rc<Conn>, writes: Rc<PendingWr
                 if ready.is_err() || !write_some(&shared, client, stream) {
                     break;
                 }
-                conn.set_write_blocked(client.borrow().has_pending_reply());
+                conn.set_write_blocked(client.borrow().wants_write());
                 continue;
             }
             _ = notify.notified() => {}
@@ -221,7 +221,7 @@ async fn serve(shared: Rc<RefCell<Server>>, conn: Rc<Conn>, writes: Rc<PendingWr
             if !write_some(&shared, client, stream) {
                 break;
             }
-        } else if client.borrow().has_pending_reply() && !conn.write_blocked() {
+        } else if client.borrow().wants_write() && !conn.write_blocked() {
             // A socket that is full stays this task's to wait on: queueing it
             // again would send the flusher at it on every turn, in a loop.
             writes.queue(&conn);
@@ -300,7 +300,22 @@ pub(crate) fn write_some(
 ) -> bool {
     let mut c = client.borrow_mut();
     let mut written = 0usize;
-    while c.has_pending_reply() {
+    if c.repl.is_some() {
+        match crate::replicas::write_sync(&mut c, stream) {
+            Ok(sync) => {
+                written += sync.written;
+                if sync.went_online {
+                    crate::replicas::went_online(&shared.borrow(), &mut c);
+                }
+            }
+            Err(e) => {
+                let text = format!("Write error sending DB to replica: {e}");
+                log::line(LogLevel::Warning, shared.borrow().clock.now_ms(), &text);
+                return false;
+            }
+        }
+    }
+    while c.has_pending_reply() && !c.repl.as_ref().is_some_and(|l| l.holds_replies()) {
         match stream.try_write(c.pending_reply()) {
             Ok(n) => {
                 c.reply_written(n);
@@ -374,6 +389,7 @@ fn run_requests(
         let dirty_before = server.dirty;
         dispatch::process(&mut server, &mut client, argv);
         argv.clear();
+        crate::replicas::deliver_deferred(&mut server, &mut client);
         let now = server.clock.now_ms();
         if crate::obuf::enforce(&mut server, &mut client, now) {
             break Next::CloseNow;
@@ -420,6 +436,7 @@ fn unregister(shared: &Rc<RefCell<Server>>, client: &Rc<RefCell<Client>>) {
     crate::blocking::unblock(&mut server, &mut c);
     crate::pubsub::forget_client(&mut server, &mut c);
     crate::multi::forget_client(&mut server, &mut c);
+    crate::replicas::forget(&mut server, &c);
     server.clients.remove(&c.id);
     server.client_memory.forget(c.id);
     if c.monitor {

@@ -141,6 +141,8 @@ pub struct Server {
     pub run_id: String,
     /// Replication id (INFO master_replid).
     pub replid: replication::ReplId,
+    /// Attached replicas and the propagation stream.
+    pub repl: crate::replicas::Replicas,
     /// LASTSAVE: unix seconds of the last successful save (start-up time until then).
     pub last_save_unix_s: i64,
     /// used_memory_peak (a Cell so INFO, which reads the server, can raise it).
@@ -211,6 +213,7 @@ impl Server {
             persist: Default::default(),
             run_id: run_id.as_str().to_string(),
             replid,
+            repl: Default::default(),
             start_ms,
             last_save_unix_s: start_ms / 1000,
             memory_peak: std::cell::Cell::new(0),

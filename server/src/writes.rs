@@ -112,7 +112,7 @@ pub async fn flusher(shared: Rc<RefCell<Server>>, writes: Rc<PendingWrites>) {
                 // A dead socket: the task closes the connection.
                 client.close_asap = true;
             }
-            if !alive || client.has_pending_reply() {
+            if !alive || client.wants_write() {
                 // Wake the task to close, or to wait until the socket takes the
                 // rest: from here on the task writes, not the flusher.
                 conn.write_blocked.set(alive);

@@ -86,7 +86,7 @@ pub struct MemoryOverhead {
     pub peak_allocated: u64,
     /// The replication backlog (none yet).
     pub repl_backlog: u64,
-    /// Replica output buffers beyond the backlog (none yet).
+    /// Replica output buffers (no backlog yet to share them with).
     pub clients_slaves: u64,
     /// Query and reply buffers of normal and pub/sub clients.
     pub clients_normal: u64,
@@ -135,12 +135,15 @@ impl MemoryOverhead {
 }
 
 /// Query and reply buffer bytes of every client but the one executing (whose
-/// cell is borrowed), and how many clients that is.
+/// cell is borrowed) and the replicas, and how many clients that is.
 fn clients_memory(server: &Server) -> (u64, u64) {
     let (mut bytes, mut count) = (0u64, 0u64);
     for c in server.clients.values() {
         count += 1;
         if let Ok(c) = c.try_borrow() {
+            if c.kind == crate::client::ClientKind::Replica && c.repl.is_some() {
+                continue;
+            }
             bytes += (crate::alloc::size_class(c.qbuf_capacity)
                 + crate::alloc::size_class(c.reply.capacity())) as u64;
         }
@@ -161,6 +164,7 @@ pub fn overhead(server: &Server) -> MemoryOverhead {
         peak_allocated: peak,
         clients_normal,
         clients_count,
+        clients_slaves: crate::replicas::output_memory(server),
         rss: crate::info::rss_bytes(),
         allocator: allocator_stats(),
         ..MemoryOverhead::default()

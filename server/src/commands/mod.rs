@@ -17,6 +17,7 @@ pub mod latency;
 pub mod lists;
 pub mod memory;
 pub mod pubsub;
+pub mod replication;
 pub mod server;
 pub mod sets;
 pub mod slowlog;
@@ -44,5 +45,6 @@ pub fn families() -> Vec<&'static [CommandSpec]> {
         zsets::COMMANDS,
         pubsub::COMMANDS,
         transactions::COMMANDS,
+        replication::COMMANDS,
     ]
 }

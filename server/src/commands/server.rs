@@ -130,12 +130,22 @@ fn monitor(ctx: &mut Ctx, _args: &[Bytes]) {
     ctx.reply().ok();
 }
 
+/// ROLE on a master: its offset, then each replica's address, port and
+/// acknowledged offset (the numbers as strings, as Redis sends them).
 fn role(ctx: &mut Ctx, _args: &[Bytes]) {
+    let offset = ctx.server.repl.stream.offset() as i64;
+    let replicas = crate::replicas::describe_all(ctx.server);
     let mut r = ctx.reply();
     r.array(3);
     r.bulk(b"master");
-    r.integer(0);
-    r.array(0);
+    r.integer(offset);
+    r.array(replicas.len());
+    for replica in replicas {
+        r.array(3);
+        r.bulk(replica.ip.as_bytes());
+        r.bulk(replica.port.to_string().as_bytes());
+        r.bulk(replica.offset.to_string().as_bytes());
+    }
 }
 
 fn save(ctx: &mut Ctx, _args: &[Bytes]) {

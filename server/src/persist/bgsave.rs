@@ -208,6 +208,7 @@ fn finish(server: &mut Server) {
     let p = &mut server.persist;
     p.last_bgsave_time_sec =
         (server.clock.monotonic_us().saturating_sub(bg.started_us) / 1_000_000) as i64;
+    let ok = result.is_ok();
     match result {
         Ok(()) => {
             p.last_cow_size = bg.cow_bytes;
@@ -226,6 +227,7 @@ fn finish(server: &mut Server) {
             p.last_bgsave_ok = false;
         }
     }
+    crate::replicas::bgsave_done(server, ok);
 }
 
 /// Abandons the save under way (SHUTDOWN, FLUSHALL): the snapshot ends, the
@@ -250,6 +252,7 @@ pub fn abort(server: &mut Server) {
     );
     server.persist.last_bgsave_time_sec =
         (server.clock.monotonic_us().saturating_sub(bg.started_us) / 1_000_000) as i64;
+    crate::replicas::bgsave_done(server, false);
 }
 
 /// Ends every database's part of the snapshot (a no-op where it already ended).
