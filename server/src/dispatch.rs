@@ -227,14 +227,7 @@ pub fn call(
     };
     let mark = crate::replicas::before_call(server);
     (spec.handler)(&mut Ctx { server, client }, argv);
-    crate::replicas::after_call(
-        server,
-        mark,
-        db,
-        spec.flags.has(Flags::ADMIN),
-        argv,
-        dirty_before,
-    );
+    crate::replicas::after_call(server, mark, db, spec, argv, dirty_before);
     let end_us = server.clock.monotonic_us();
     server.pipeline_clock_us = Some(end_us);
     let duration_us = end_us.saturating_sub(start_us);

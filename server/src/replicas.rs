@@ -28,6 +28,7 @@ use replication::stream::{Op, Stream};
 use tokio::net::TcpStream;
 
 use crate::client::{Client, ClientKind};
+use crate::command::{CommandSpec, Flags};
 use crate::config::LogLevel;
 use crate::log;
 use crate::state::Server;
@@ -58,6 +59,8 @@ pub struct Replicas {
     deferred: Vec<(u64, Vec<u8>)>,
     /// Unix seconds of the last PING sent down the stream.
     last_ping_s: i64,
+    /// Unix seconds of the last run of [`cron`] (it runs once a second).
+    last_cron_s: i64,
     /// INFO stats `sync_full`.
     pub sync_full: u64,
     /// INFO stats `sync_partial_ok` (no backlog yet: always 0).
@@ -212,6 +215,7 @@ pub struct CallMark {
 }
 
 /// Before a handler: opens one level of call nesting when replicas listen.
+#[inline]
 pub fn before_call(server: &mut Server) -> CallMark {
     let propagating = server.repl.active();
     if propagating {
@@ -251,22 +255,35 @@ pub fn also_propagate(server: &mut Server, db: usize, argv: Vec<Bytes>) {
 
 /// After a handler: queues what it changed, and at the outermost call sends
 /// the command's operations down the stream.
+#[inline]
 pub fn after_call(
     server: &mut Server,
     mark: CallMark,
     db: usize,
-    admin: bool,
+    spec: &CommandSpec,
     argv: &[Bytes],
     dirty_before: u64,
 ) {
-    if !mark.propagating {
-        return;
+    if mark.propagating {
+        queue_call(server, db, spec, argv, dirty_before);
     }
+}
+
+fn queue_call(
+    server: &mut Server,
+    db: usize,
+    spec: &CommandSpec,
+    argv: &[Bytes],
+    dirty_before: u64,
+) {
     // Keys the command found expired were deleted before it acted on them.
     queue_expired(server);
     let rewrite = server.repl.rewrite.take();
     let forced = std::mem::take(&mut server.repl.forced);
-    if (server.dirty > dirty_before || forced) && !admin {
+    // EXEC never propagates itself: its commands go out as MULTI ... EXEC
+    // when there are several (Redis's call skips execCommand too).
+    let propagates_self = !spec.flags.has(Flags::ADMIN) && spec.name != "exec";
+    if (server.dirty > dirty_before || forced) && propagates_self {
         let own = rewrite.unwrap_or_else(|| argv.to_vec());
         if !own.is_empty() {
             server.repl.pending.push(Op { db, argv: own });
@@ -379,6 +396,8 @@ pub fn deliver_deferred(server: &mut Server, client: &mut Client) {
     for (id, bytes) in std::mem::take(&mut server.repl.deferred) {
         if id == client.id {
             take_stream(server, client, &bytes, now);
+        } else {
+            server.repl.deferred.push((id, bytes));
         }
     }
 }
@@ -419,6 +438,12 @@ pub fn sync(server: &mut Server, client: &mut Client, argv: &[Bytes]) -> Result<
         refuse_partial(server, &name, &argv[1], offset);
     }
     server.repl.sync_full += 1;
+    if server.repl.ids.is_empty() {
+        // Keys that expired before any replica listened are in no snapshot
+        // to come; a DEL for one re-created since would delete it there.
+        let expired = server.keyspace.take_expired();
+        crate::multi::touch_expired(server, &expired);
+    }
     client.kind = ClientKind::Replica;
     client.reply_mode = crate::client::ReplyMode::On;
     if let Some(link) = client.repl.as_mut() {
@@ -830,9 +855,10 @@ pub fn cron(server: &mut Server) {
     }
     let now_ms = server.clock.now_ms();
     let now_s = now_ms / 1000;
-    if now_s == server.repl.last_ping_s {
+    if now_s == server.repl.last_cron_s {
         return;
     }
+    server.repl.last_cron_s = now_s;
     let period = server.config.repl_ping_replica_period.max(1) as i64;
     let ping_due = now_s - server.repl.last_ping_s >= period;
     if ping_due {
@@ -936,4 +962,165 @@ pub struct ReplicaInfo {
     pub offset: u64,
     /// Seconds since its last acknowledgement.
     pub lag_s: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use super::*;
+    use crate::clock::Clock;
+    use crate::config::Config;
+
+    fn server() -> Server {
+        Server::new(Config::default(), Clock::manual(1_700_000_000_000_000), 7)
+    }
+
+    fn args(words: &[&str]) -> Vec<Bytes> {
+        words
+            .iter()
+            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+            .collect()
+    }
+
+    fn client(server: &mut Server, id: u64) -> Rc<RefCell<Client>> {
+        let c = Client::new(id, format!("127.0.0.1:{id}"), String::new(), 0, 0);
+        let rc = Rc::new(RefCell::new(c));
+        server.clients.insert(id, rc.clone());
+        rc
+    }
+
+    /// A replica already past its sync, reading the live stream.
+    fn online_replica(server: &mut Server, id: u64) -> Rc<RefCell<Client>> {
+        let rc = client(server, id);
+        {
+            let mut c = rc.borrow_mut();
+            c.kind = ClientKind::Replica;
+            let mut link = Link::new();
+            link.state = LinkState::Online;
+            c.repl = Some(Box::new(link));
+        }
+        server.repl.ids.push(id);
+        rc
+    }
+
+    fn run(server: &mut Server, c: &Rc<RefCell<Client>>, words: &[&str]) {
+        crate::dispatch::process(server, &mut c.borrow_mut(), &args(words));
+    }
+
+    fn stream_of(c: &Rc<RefCell<Client>>) -> String {
+        String::from_utf8_lossy(c.borrow().pending_reply()).into_owned()
+    }
+
+    #[test]
+    fn a_write_reaches_the_replica_after_a_select_and_a_read_does_not() {
+        let mut s = server();
+        let replica = online_replica(&mut s, 1);
+        let user = client(&mut s, 2);
+        run(&mut s, &user, &["SET", "k", "v"]);
+        run(&mut s, &user, &["GET", "k"]);
+        run(&mut s, &user, &["SET", "k", "v", "NX"]); // refused: nothing changed
+        assert_eq!(
+            stream_of(&replica),
+            "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
+        );
+        assert_eq!(s.repl.stream.offset(), stream_of(&replica).len() as u64);
+    }
+
+    #[test]
+    fn exec_wraps_several_writes_but_not_itself() {
+        let mut s = server();
+        let replica = online_replica(&mut s, 1);
+        let user = client(&mut s, 2);
+        for words in [
+            &["MULTI"][..],
+            &["SET", "a", "1"],
+            &["GET", "a"],
+            &["INCR", "a"],
+            &["EXEC"],
+        ] {
+            run(&mut s, &user, words);
+        }
+        let text = stream_of(&replica);
+        let commands: Vec<&str> = text
+            .split("\r\n")
+            .filter(|l| l.chars().all(|c| c.is_ascii_uppercase()) && !l.is_empty())
+            .collect();
+        assert_eq!(commands, ["SELECT", "MULTI", "SET", "INCR", "EXEC"]);
+    }
+
+    #[test]
+    fn expired_keys_go_before_the_command_that_found_them() {
+        let mut s = server();
+        let replica = online_replica(&mut s, 1);
+        let user = client(&mut s, 2);
+        run(&mut s, &user, &["SET", "k", "v", "PXAT", "1700000000500"]);
+        replica.borrow_mut().discard_reply();
+        s.clock.advance_us(1_000_000);
+        run(&mut s, &user, &["GET", "k"]);
+        assert_eq!(stream_of(&replica), "*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n");
+    }
+
+    #[test]
+    fn a_replica_waiting_for_its_snapshot_holds_the_stream() {
+        let mut s = server();
+        let replica = online_replica(&mut s, 1);
+        if let Some(link) = replica.borrow_mut().repl.as_mut() {
+            link.state = LinkState::WaitBgsaveEnd;
+        }
+        let waiting_start = online_replica(&mut s, 3);
+        if let Some(link) = waiting_start.borrow_mut().repl.as_mut() {
+            link.state = LinkState::WaitBgsaveStart;
+        }
+        let user = client(&mut s, 2);
+        run(&mut s, &user, &["SET", "k", "v"]);
+        let r = replica.borrow();
+        assert!(r.has_pending_reply(), "the stream is kept");
+        assert!(!r.wants_write(), "but not written before the snapshot");
+        assert!(!waiting_start.borrow().has_pending_reply());
+    }
+
+    #[test]
+    fn replconf_parses_like_redis() {
+        let mut s = server();
+        let c = client(&mut s, 1);
+        let mut c = c.borrow_mut();
+        let mut conf = |words: &[&str]| replconf(&mut s, &mut c, &args(words));
+        assert_eq!(
+            conf(&["REPLCONF", "listening-port"]),
+            Err("ERR syntax error".into())
+        );
+        assert_eq!(
+            conf(&["REPLCONF", "bogus", "1"]),
+            Err("ERR Unrecognized REPLCONF option: bogus".into())
+        );
+        assert_eq!(
+            conf(&["REPLCONF", "listening-port", "x"]),
+            Err(crate::command::errors::NOT_INTEGER.into())
+        );
+        assert_eq!(
+            conf(&["REPLCONF", "rdb-filter-only", "functions keys"]),
+            Err("ERR Unsupported rdb-filter-only option: keys".into())
+        );
+        assert_eq!(
+            conf(&[
+                "REPLCONF",
+                "listening-port",
+                "6380",
+                "capa",
+                "eof",
+                "capa",
+                "psync2"
+            ]),
+            Ok(true)
+        );
+        assert_eq!(conf(&["REPLCONF", "ack", "10"]), Ok(false));
+        assert_eq!(conf(&["REPLCONF"]), Ok(true));
+        let link = c.repl.as_ref().expect("link");
+        assert_eq!(link.listening_port, 6380);
+        assert!(link.capa_eof && link.capa_psync2);
+        assert_eq!(link.ack_offset, 0, "only a replica acknowledges");
+        assert_eq!(replica_name(&c), "127.0.0.1:6380");
+    }
 }
