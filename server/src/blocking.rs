@@ -15,6 +15,11 @@
 //! Deadlines are checked by the waiting client's own connection task, which
 //! sleeps until the deadline: on timeout the client gets a null array, as in Redis.
 //! Inside MULTI/EXEC nothing blocks: `block` replies the null array at once.
+//!
+//! A re-run goes through `dispatch::call` like any command, so what it
+//! propagates is what its handler rewrote itself to (LPOP for BLPOP, ZPOPMIN
+//! for BZPOPMIN, ...), each served client as its own operation, as Redis
+//! propagates each client it serves.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -82,6 +87,12 @@ pub fn block(ctx: &mut Ctx, args: &[Bytes], keys: &[Bytes], timeout_ms: u64) {
         db,
         deadline_ms,
     }));
+}
+
+/// True while a blocked client's command is being re-run because a key it
+/// waits on got data (what Redis serves from `handleClientsBlockedOnKeys`).
+pub fn reprocessing(server: &Server) -> bool {
+    server.blocking.reprocessing.is_some()
 }
 
 /// Parses a blocking timeout in seconds (a float, as Redis 7.0 accepts) into

@@ -208,20 +208,35 @@ fn log_line(server: &Server, level: LogLevel, text: &str) {
 // ---------------------------------------------------------------------------
 // Propagation.
 
-/// What `call` notes before a handler runs, to propagate after it.
-#[derive(Clone, Copy, Debug)]
+/// What `call` notes before a handler runs, to propagate after it: whether
+/// replicas listen, and the enclosing call's pending rewrite, force flag and
+/// extra operations, set aside so a nested call (EXEC's) cannot take them
+/// (Redis saves and restores its client flags around a nested `call`).
+#[derive(Debug)]
 pub struct CallMark {
     propagating: bool,
+    outer_rewrite: Option<Vec<Bytes>>,
+    outer_forced: bool,
+    outer_extra: Vec<Op<Bytes>>,
 }
 
 /// Before a handler: opens one level of call nesting when replicas listen.
 #[inline]
 pub fn before_call(server: &mut Server) -> CallMark {
     let propagating = server.repl.active();
+    let mut mark = CallMark {
+        propagating,
+        outer_rewrite: None,
+        outer_forced: false,
+        outer_extra: Vec::new(),
+    };
     if propagating {
         server.repl.depth += 1;
+        mark.outer_rewrite = server.repl.rewrite.take();
+        mark.outer_forced = std::mem::take(&mut server.repl.forced);
+        mark.outer_extra = std::mem::take(&mut server.repl.extra);
     }
-    CallMark { propagating }
+    mark
 }
 
 /// True when a handler's rewrite would be used: replicas are attached.
@@ -266,6 +281,9 @@ pub fn after_call(
 ) {
     if mark.propagating {
         queue_call(server, db, spec, argv, dirty_before);
+        server.repl.rewrite = mark.outer_rewrite;
+        server.repl.forced = mark.outer_forced;
+        server.repl.extra = mark.outer_extra;
     }
 }
 
@@ -283,18 +301,22 @@ fn queue_call(
     // EXEC never propagates itself: its commands go out as MULTI ... EXEC
     // when there are several (Redis's call skips execCommand too).
     let propagates_self = !spec.flags.has(Flags::ADMIN) && spec.name != "exec";
+    // Operations a handler queued went out while it ran; its own goes last.
+    let extra = std::mem::take(&mut server.repl.extra);
+    server.repl.pending.extend(extra);
     if (server.dirty > dirty_before || forced) && propagates_self {
         let own = rewrite.unwrap_or_else(|| argv.to_vec());
         if !own.is_empty() {
             server.repl.pending.push(Op { db, argv: own });
         }
     }
-    let extra = std::mem::take(&mut server.repl.extra);
-    server.repl.pending.extend(extra);
     server.repl.depth = server.repl.depth.saturating_sub(1);
     if server.repl.depth == 0 {
         let ops = std::mem::take(&mut server.repl.pending);
-        send(server, &ops, true);
+        // Commands that may touch any key (RANDOMKEY and SCAN expire what
+        // they meet) send those deletions bare, as Redis does.
+        let atomic = !matches!(spec.name, "randomkey" | "scan");
+        send(server, &ops, atomic);
     }
 }
 
@@ -305,7 +327,7 @@ fn queue_expired(server: &mut Server) {
         return;
     }
     crate::multi::touch_expired(server, &expired);
-    let name = deletion_name(server.config.lazyfree_lazy_expire);
+    let name = crate::commands::keys::deletion_command(server.config.lazyfree_lazy_expire);
     for (db, key) in expired {
         server.repl.pending.push(Op {
             db,
@@ -314,17 +336,13 @@ fn queue_expired(server: &mut Server) {
     }
 }
 
-fn deletion_name(lazy: bool) -> Bytes {
-    Bytes::from_static(if lazy { b"UNLINK" } else { b"DEL" })
-}
-
 /// Propagates deletions made outside any command (active expiry, eviction),
 /// each on its own, as Redis's `propagateDeletion`.
 pub fn propagate_deletions(server: &mut Server, keys: &[(usize, storage::Sds)], lazy: bool) {
     if !server.repl.active() || keys.is_empty() {
         return;
     }
-    let name = deletion_name(lazy);
+    let name = crate::commands::keys::deletion_command(lazy);
     let ops: Vec<Op<Bytes>> = keys
         .iter()
         .map(|(db, key)| Op {
@@ -333,17 +351,6 @@ pub fn propagate_deletions(server: &mut Server, keys: &[(usize, storage::Sds)], 
         })
         .collect();
     send(server, &ops, false);
-}
-
-/// Propagates one command run outside `call` (a blocked client served).
-pub fn propagate_now(server: &mut Server, db: usize, argv: Vec<Bytes>) {
-    if !server.repl.active() {
-        return;
-    }
-    queue_expired(server);
-    let mut ops = std::mem::take(&mut server.repl.pending);
-    ops.push(Op { db, argv });
-    send(server, &ops, true);
 }
 
 /// Encodes `ops` and appends them to every replica that takes the stream.

@@ -9,8 +9,8 @@
 //! next write, as in Redis; a hash never converts back.
 //!
 //! HINCRBYFLOAT computes in f64 where Redis uses `long double`, with the same
-//! caveat as INCRBYFLOAT (see `strings.rs`). Redis propagates HINCRBYFLOAT as an
-//! HSET of the final value; propagation does not exist yet.
+//! caveat as INCRBYFLOAT (see `strings.rs`); it propagates as an HSET of the
+//! final value, as Redis's does, so replicas store the master's digits.
 
 use bytes::Bytes;
 use storage::listpack::LpEntry;
@@ -346,6 +346,17 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         Ok(Ok(text)) => {
             ctx.dirty(1);
             ctx.reply().bulk(text.as_bytes());
+            if crate::replicas::propagating(ctx.server) {
+                // The result, not the increment, as Redis replicates it: the
+                // replica's float arithmetic or formatting cannot drift.
+                let argv = vec![
+                    Bytes::from_static(b"HSET"),
+                    args[1].clone(),
+                    args[2].clone(),
+                    Bytes::from(text.into_bytes()),
+                ];
+                crate::replicas::propagate_instead(ctx.server, argv);
+            }
         }
     }
 }

@@ -61,6 +61,12 @@ pub(crate) fn reply_of(client: &mut Client) -> Reply<'_> {
     }
 }
 
+/// The command a deletion propagates as: UNLINK when the matching
+/// `lazyfree-lazy-*` setting frees in the background, else DEL.
+pub(crate) fn deletion_command(lazy: bool) -> Bytes {
+    Bytes::from_static(if lazy { b"UNLINK" } else { b"DEL" })
+}
+
 /// Adds keys deleted by expiry since the last call to INFO's `expired_keys`.
 /// (The keys themselves stay in the keyspace's log for propagation.)
 pub fn count_expired(server: &mut Server) {
@@ -376,6 +382,9 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     }
     let removed = ctx.db().flush();
     ctx.dirty(removed as u64);
+    // An empty db changes nothing here, but a replica may hold keys its master
+    // lacks (written to it directly): Redis sends FLUSHDB regardless.
+    crate::replicas::force_propagation(ctx.server);
     ctx.reply().ok();
 }
 
@@ -395,6 +404,9 @@ fn flushall(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         let _ = crate::persist::save::save_sync(ctx.server);
         ctx.server.dirty = 0;
     }
+    // Propagated even when nothing was removed, or when the save above reset
+    // the change counter, as Redis forces it.
+    crate::replicas::force_propagation(ctx.server);
     ctx.reply().ok();
 }
 

@@ -557,9 +557,27 @@ fn mpop_first(
         let popped = pop_range_reply(&mut reply, list, end, count);
         delete_if_empty(server, db, key);
         server.dirty += popped as u64;
+        if crate::replicas::propagating(server) {
+            // Which key had elements is decided here: the replica gets the pop
+            // from that key, with the count actually taken.
+            let argv = vec![
+                pop_command(end),
+                key.clone(),
+                Bytes::from(popped.to_string()),
+            ];
+            crate::replicas::propagate_instead(server, argv);
+        }
         return Ok(true);
     }
     Ok(false)
+}
+
+/// LPOP or RPOP: what a pop from `end` propagates as.
+fn pop_command(end: End) -> Bytes {
+    Bytes::from_static(match end {
+        End::Head => b"LPOP",
+        End::Tail => b"RPOP",
+    })
 }
 
 fn lmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) {

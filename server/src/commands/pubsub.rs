@@ -179,6 +179,9 @@ fn sunsubscribe(ctx: &mut Ctx, args: &[Bytes]) {
 /// PUBLISH channel message
 fn publish(ctx: &mut Ctx, args: &[Bytes]) {
     let receivers = pubsub::publish(ctx.server, ctx.client, Space::Channels, &args[1], &args[2]);
+    // Changes no data, yet goes to the replicas so that their subscribers
+    // hear it too (Redis outside cluster mode).
+    crate::replicas::force_propagation(ctx.server);
     ctx.reply().integer(receivers as i64);
 }
 
@@ -191,6 +194,8 @@ fn spublish(ctx: &mut Ctx, args: &[Bytes]) {
         &args[1],
         &args[2],
     );
+    // As PUBLISH: outside cluster mode Redis sends it to the replicas.
+    crate::replicas::force_propagation(ctx.server);
     ctx.reply().integer(receivers as i64);
 }
 

@@ -14,6 +14,9 @@
 //! first/last/step row cannot express (Redis shows 0 0 0 and "movablekeys"): the
 //! row says first key 2, last key -1, so COMMAND GETKEYS is exact unless a LIMIT
 //! clause follows the keys, in which case it also lists "LIMIT" and its argument.
+//!
+//! SPOP propagates the members it chose, as SREMs (or DEL for a whole set):
+//! a replica replaying SPOP itself would pick other members.
 
 use bytes::Bytes;
 use storage::types::set::{self, Member, Set, SetOptions};
@@ -267,10 +270,16 @@ fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         None => set.pop_random(&mut server.rng).into_iter().collect(),
         Some(n) => set.pop_many(n, &mut server.rng, &opts),
     };
-    if set.is_empty() {
+    let emptied = set.is_empty();
+    if emptied {
         ctx.db().delete(key);
     }
     ctx.dirty(popped.len() as u64);
+    if !popped.is_empty() && crate::replicas::propagating(ctx.server) {
+        // With a count that took the whole set, Redis's first case: DEL.
+        let whole = count.is_some() && emptied;
+        propagate_spop(ctx, &args[1], &popped, whole);
+    }
     let mut reply = ctx.reply();
     match (count, popped.first()) {
         (None, Some(member)) => reply.bulk(member),
@@ -281,6 +290,26 @@ fn spop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
                 reply.bulk(member);
             }
         }
+    }
+}
+
+/// SPOP chose its members at random: the replica must remove the same ones,
+/// so SPOP goes as SREM, one per member (Redis 7.0 sends them separately,
+/// which the stream wraps in MULTI/EXEC), or as DEL when the whole set went.
+fn propagate_spop(ctx: &mut Ctx<'_>, key: &Bytes, popped: &[Vec<u8>], whole: bool) {
+    let server = &mut *ctx.server;
+    if whole {
+        let argv = vec![Bytes::from_static(b"DEL"), key.clone()];
+        return crate::replicas::propagate_instead(server, argv);
+    }
+    crate::replicas::propagate_instead(server, Vec::new());
+    for member in popped {
+        let argv = vec![
+            Bytes::from_static(b"SREM"),
+            key.clone(),
+            Bytes::copy_from_slice(member),
+        ];
+        crate::replicas::also_propagate(server, ctx.client.db, argv);
     }
 }
 

@@ -14,13 +14,22 @@
 //! `resp::format_long_double_human` (the shortest decimal that round-trips). Results agree for typical inputs ("10.5" +
 //! "0.1" = "10.6") but not digit for digit where Redis shows long-double noise
 //! ("1000.1" prints as "1000.09999999999999998" in Redis, "1000.1" here).
+//!
+//! Replication (`t_string.c`'s rewrites): what a replica replays must not
+//! depend on its clock or on its reading the key. A SET with EX/PX/EXAT/PXAT,
+//! SETEX and PSETEX go as `SET key value PXAT <ms>`; SET's GET options are
+//! dropped; GETSET goes as SET; GETDEL as DEL (UNLINK under
+//! `lazyfree-lazy-user-del`); GETEX as PEXPIREAT, PERSIST or, for a deadline
+//! already past, DEL (UNLINK under `lazyfree-lazy-expire`); INCRBYFLOAT as
+//! `SET key <result> KEEPTTL`.
 
 use bytes::Bytes;
 use storage::value::StringValue;
 use storage::{Lookup, Value};
 
-use super::keys::{exists_for_replace, lookup_read, lookup_write, reply_of};
+use super::keys::{deletion_command, exists_for_replace, lookup_read, lookup_write, reply_of};
 use crate::command::{errors, parse_i64, CommandSpec, Ctx, Flags};
+use crate::replicas::{propagate_instead, propagating};
 
 const W: Flags = Flags::WRITE;
 const R: Flags = Flags::READONLY;
@@ -214,6 +223,36 @@ fn set_generic(
     if !opts.get {
         abort_reply(ctx, replies.0);
     }
+    if propagating(ctx.server) {
+        if let Some(ms) = deadline {
+            // A relative TTL replayed later would end later: the replica gets
+            // the absolute deadline, and no condition (NX/XX/GET) to re-check.
+            let argv = set_pxat(&args[key_value.0], &args[key_value.1], ms);
+            propagate_instead(ctx.server, argv);
+        } else if opts.get {
+            propagate_instead(ctx.server, without_get(args));
+        }
+    }
+}
+
+/// `SET key value PXAT ms`: how a SET with an expire reaches replicas.
+fn set_pxat(key: &Bytes, value: &Bytes, ms: i64) -> Vec<Bytes> {
+    vec![
+        Bytes::from_static(b"SET"),
+        key.clone(),
+        value.clone(),
+        Bytes::from_static(b"PXAT"),
+        Bytes::from(ms.to_string()),
+    ]
+}
+
+/// SET's arguments without its GET options: the replica has no one to reply to.
+fn without_get(args: &[Bytes]) -> Vec<Bytes> {
+    args.iter()
+        .enumerate()
+        .filter(|(j, a)| *j < 3 || !a.eq_ignore_ascii_case(b"get"))
+        .map(|(_, a)| a.clone())
+        .collect()
 }
 
 /// Renders SET-family replies given as short codes: "ok", "null", "1", "0".
@@ -265,12 +304,20 @@ fn getset(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     let now = ctx.now_ms();
     ctx.db().set(&args[1], Value::string(&args[2]), now, false);
     ctx.dirty(1);
+    if propagating(ctx.server) {
+        let argv = vec![Bytes::from_static(b"SET"), args[1].clone(), args[2].clone()];
+        propagate_instead(ctx.server, argv);
+    }
 }
 
 fn getdel(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     if let Ok(true) = reply_get(ctx, &args[1]) {
         if ctx.db().delete(&args[1]) {
             ctx.dirty(1);
+            if propagating(ctx.server) {
+                let lazy = ctx.server.config.lazyfree_lazy_user_del;
+                propagate_instead(ctx.server, vec![deletion_command(lazy), args[1].clone()]);
+            }
         }
     }
 }
@@ -298,19 +345,40 @@ fn getex(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         None => None,
     };
     ctx.reply().bulk(&bytes);
-    match deadline {
-        // An absolute deadline already past deletes the key (propagated as DEL).
+    // GETEX never propagates as itself: what it did goes as DEL, PEXPIREAT or
+    // PERSIST, so a replica needs neither the clock nor the read.
+    let propagate = propagating(ctx.server);
+    let rewrite = match deadline {
+        // An absolute deadline already past deletes the key.
         Some((ExpireKind::ExAt | ExpireKind::PxAt, ms)) if ms <= now => {
             ctx.db().delete(key);
             ctx.dirty(1);
+            let lazy = ctx.server.config.lazyfree_lazy_expire;
+            propagate.then(|| vec![deletion_command(lazy), args[1].clone()])
         }
         Some((_, ms)) => {
             ctx.db().set_expire(key, ms);
             ctx.dirty(1);
+            propagate.then(|| pexpireat(&args[1], ms))
         }
-        None if opts.persist && ctx.db().remove_expire(key) => ctx.dirty(1),
-        None => {}
+        None if opts.persist && ctx.db().remove_expire(key) => {
+            ctx.dirty(1);
+            propagate.then(|| vec![Bytes::from_static(b"PERSIST"), args[1].clone()])
+        }
+        None => None,
+    };
+    if let Some(argv) = rewrite {
+        propagate_instead(ctx.server, argv);
     }
+}
+
+/// `PEXPIREAT key ms`.
+fn pexpireat(key: &Bytes, ms: i64) -> Vec<Bytes> {
+    vec![
+        Bytes::from_static(b"PEXPIREAT"),
+        key.clone(),
+        Bytes::from(ms.to_string()),
+    ]
 }
 
 fn mget(ctx: &mut Ctx<'_>, args: &[Bytes]) {
@@ -447,6 +515,17 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     );
     ctx.dirty(1);
     ctx.reply().bulk(text.as_bytes());
+    if propagating(ctx.server) {
+        // The result, not the increment: float formatting may differ on the
+        // replica, and the value must not.
+        let argv = vec![
+            Bytes::from_static(b"SET"),
+            args[1].clone(),
+            Bytes::from(text.into_bytes()),
+            Bytes::from_static(b"KEEPTTL"),
+        ];
+        propagate_instead(ctx.server, argv);
+    }
 }
 
 /// `checkStringLength`: a string may not grow past proto-max-bulk-len.
@@ -580,4 +659,34 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     );
     ctx.dirty(1);
     ctx.reply().integer(bytes.len() as i64);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(words: &[&str]) -> Vec<Bytes> {
+        words
+            .iter()
+            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+            .collect()
+    }
+
+    #[test]
+    fn get_options_leave_the_propagated_set() {
+        let args = argv(&["set", "get", "get", "NX", "Get", "KEEPTTL", "GET"]);
+        assert_eq!(
+            without_get(&args),
+            argv(&["set", "get", "get", "NX", "KEEPTTL"])
+        );
+    }
+
+    #[test]
+    fn an_expiring_set_carries_its_deadline() {
+        let (key, value) = (Bytes::from_static(b"k"), Bytes::from_static(b"v"));
+        assert_eq!(
+            set_pxat(&key, &value, 1_700_000_000_123),
+            argv(&["SET", "k", "v", "PXAT", "1700000000123"])
+        );
+    }
 }

@@ -4,7 +4,9 @@
 //! `expireGenericCommand` order is kept: options first ("ERR Unsupported option"),
 //! then the number, then overflow checks ("ERR invalid expire time in 'expire'
 //! command"), then the key. A deadline already in the past deletes the key on the
-//! spot (and the server propagates a DEL), replying 1 like a successful EXPIRE.
+//! spot, replying 1 like a successful EXPIRE, and propagates as DEL (UNLINK under
+//! `lazyfree-lazy-expire`); any other success propagates as PEXPIREAT with the
+//! absolute deadline, so replicas and the master expire the key together.
 
 use bytes::Bytes;
 use storage::Lookup;
@@ -106,6 +108,37 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &[Bytes], base_ms: i64, seconds: bool
     }
     ctx.dirty(1);
     ctx.reply().integer(1);
+    if crate::replicas::propagating(ctx.server) {
+        let absolute_ms = base_ms == 0 && !seconds;
+        let lazy = ctx.server.config.lazyfree_lazy_expire;
+        if let Some(argv) = expire_rewrite(args, when, when <= now, absolute_ms, lazy) {
+            crate::replicas::propagate_instead(ctx.server, argv);
+        }
+    }
+}
+
+/// What an EXPIRE-family command that succeeded propagates instead of its own
+/// arguments (`expireGenericCommand`), None for PEXPIREAT with a future
+/// deadline, which goes verbatim. A deadline already past went as a deletion;
+/// otherwise the command becomes PEXPIREAT with the absolute deadline `when`,
+/// so the replica's TTL ends when the master's does, its NX/XX/GT/LT kept.
+fn expire_rewrite(
+    args: &[Bytes],
+    when: i64,
+    past: bool,
+    absolute_ms: bool,
+    lazy: bool,
+) -> Option<Vec<Bytes>> {
+    if past {
+        return Some(vec![super::deletion_command(lazy), args[1].clone()]);
+    }
+    if absolute_ms {
+        return None;
+    }
+    let mut argv = args.to_vec();
+    argv[0] = Bytes::from_static(b"PEXPIREAT");
+    argv[2] = Bytes::from(when.to_string());
+    Some(argv)
 }
 
 /// EXPIRE key seconds.
@@ -180,5 +213,43 @@ pub(super) fn persist(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         ctx.reply().integer(1);
     } else {
         ctx.reply().integer(0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(words: &[&str]) -> Vec<Bytes> {
+        words
+            .iter()
+            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+            .collect()
+    }
+
+    #[test]
+    fn relative_and_second_forms_become_pexpireat() {
+        let out = expire_rewrite(
+            &argv(&["expire", "k", "10", "NX"]),
+            5000,
+            false,
+            false,
+            false,
+        );
+        assert_eq!(out, Some(argv(&["PEXPIREAT", "k", "5000", "NX"])));
+        let out = expire_rewrite(&argv(&["EXPIREAT", "k", "5"]), 5000, false, false, false);
+        assert_eq!(out, Some(argv(&["PEXPIREAT", "k", "5000"])));
+    }
+
+    #[test]
+    fn pexpireat_goes_verbatim_and_the_past_deletes() {
+        assert_eq!(
+            expire_rewrite(&argv(&["pexpireat", "k", "5000"]), 5000, false, true, false),
+            None
+        );
+        let out = expire_rewrite(&argv(&["pexpireat", "k", "1"]), 1, true, true, false);
+        assert_eq!(out, Some(argv(&["DEL", "k"])));
+        let out = expire_rewrite(&argv(&["expire", "k", "-1"]), -1000, true, false, true);
+        assert_eq!(out, Some(argv(&["UNLINK", "k"])));
     }
 }

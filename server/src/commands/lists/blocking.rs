@@ -14,7 +14,8 @@ use bytes::Bytes;
 use storage::types::list::End;
 
 use super::{
-    delete_if_empty, list_mut, lmove_generic, mpop_first, parse_end, parse_mpop, WrongType,
+    delete_if_empty, list_mut, lmove_generic, mpop_first, parse_end, parse_mpop, pop_command,
+    WrongType,
 };
 use crate::blocking::{block, parse_timeout};
 use crate::command::{errors, Ctx};
@@ -43,6 +44,10 @@ fn pop_first(ctx: &mut Ctx<'_>, keys: &[Bytes], end: End) -> Result<bool, WrongT
         reply.bulk(&value);
         delete_if_empty(server, db, key);
         server.dirty += 1;
+        if crate::replicas::propagating(server) {
+            let argv = vec![pop_command(end), key.clone()];
+            crate::replicas::propagate_instead(server, argv);
+        }
         return Ok(true);
     }
     Ok(false)
@@ -77,11 +82,48 @@ fn blmove_generic(ctx: &mut Ctx<'_>, args: &[Bytes], from: End, to: End, timeout
     match list_mut(ctx.server, db, &args[1]) {
         Err(WrongType) => ctx.reply().error(errors::WRONGTYPE),
         Ok(Some(_)) => {
+            let dirty_before = ctx.server.dirty;
             lmove_generic(ctx, &args[1], &args[2], from, to);
+            if ctx.server.dirty != dirty_before && crate::replicas::propagating(ctx.server) {
+                let argv = move_argv(args, from, to, crate::blocking::reprocessing(ctx.server));
+                crate::replicas::propagate_instead(ctx.server, argv);
+            }
         }
         Ok(None) if ctx.client.in_exec => ctx.reply().null(),
         Ok(None) => block(ctx, args, &args[1..2], timeout_ms),
     }
+}
+
+/// What a BLMOVE or BRPOPLPUSH that moved propagates: the non-blocking twin,
+/// RPOPLPUSH or LMOVE. A client served after it blocked names the ends as
+/// Redis's `serveClientBlockedOnList` does, in lower case; one served at once
+/// keeps its own words, as `lmoveGenericCommand` does.
+fn move_argv(args: &[Bytes], from: End, to: End, served_later: bool) -> Vec<Bytes> {
+    if args.len() == 4 {
+        return vec![
+            Bytes::from_static(b"RPOPLPUSH"),
+            args[1].clone(),
+            args[2].clone(),
+        ];
+    }
+    let word = |end: End| {
+        Bytes::from_static(match end {
+            End::Head => b"left",
+            End::Tail => b"right",
+        })
+    };
+    let (from, to) = if served_later {
+        (word(from), word(to))
+    } else {
+        (args[3].clone(), args[4].clone())
+    };
+    vec![
+        Bytes::from_static(b"LMOVE"),
+        args[1].clone(),
+        args[2].clone(),
+        from,
+        to,
+    ]
 }
 
 /// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
@@ -113,5 +155,35 @@ pub(super) fn blmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     };
     if let Ok(false) = mpop_first(ctx, &args[m.keys.clone()], m.end, m.count) {
         block(ctx, args, &args[m.keys], timeout_ms);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(words: &[&str]) -> Vec<Bytes> {
+        words
+            .iter()
+            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+            .collect()
+    }
+
+    #[test]
+    fn moves_propagate_as_their_non_blocking_twins() {
+        let blmove = argv(&["blmove", "a", "b", "Left", "RIGHT", "0"]);
+        assert_eq!(
+            move_argv(&blmove, End::Head, End::Tail, false),
+            argv(&["LMOVE", "a", "b", "Left", "RIGHT"])
+        );
+        assert_eq!(
+            move_argv(&blmove, End::Head, End::Tail, true),
+            argv(&["LMOVE", "a", "b", "left", "right"])
+        );
+        let brpoplpush = argv(&["BRPOPLPUSH", "a", "b", "1.5"]);
+        assert_eq!(
+            move_argv(&brpoplpush, End::Tail, End::Head, true),
+            argv(&["RPOPLPUSH", "a", "b"])
+        );
     }
 }

@@ -24,6 +24,19 @@ struct Shape {
     nested: bool,
 }
 
+/// What a pop propagates: ZPOPMIN / ZPOPMAX themselves go verbatim; the
+/// blocking and multi-key forms go as the plain pop from the key they took
+/// from, as Redis rewrites them (`genericZpopCommand`, `blockingGenericZpopCommand`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Propagate {
+    /// As the command was sent.
+    Verbatim,
+    /// `ZPOPMIN|ZPOPMAX key` (BZPOPMIN / BZPOPMAX).
+    Single,
+    /// `ZPOPMIN|ZPOPMAX key <popped>` (ZMPOP / BZMPOP).
+    Counted,
+}
+
 /// Pops up to `count` from the first non-empty sorted set among `keys` and
 /// replies; returns false (nothing replied) when every key is missing.
 fn pop_first(
@@ -32,6 +45,7 @@ fn pop_first(
     max: bool,
     count: usize,
     shape: Shape,
+    propagate: Propagate,
 ) -> Option<bool> {
     let mut chosen = None;
     for key in keys {
@@ -63,6 +77,17 @@ fn pop_first(
     }
     delete_if_empty(ctx, key);
     ctx.dirty(popped.len() as u64);
+    if propagate != Propagate::Verbatim
+        && !popped.is_empty()
+        && crate::replicas::propagating(ctx.server)
+    {
+        let name: &'static [u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+        let mut argv = vec![Bytes::from_static(name), key.clone()];
+        if propagate == Propagate::Counted {
+            argv.push(Bytes::from(popped.len().to_string()));
+        }
+        crate::replicas::propagate_instead(ctx.server, argv);
+    }
     let mut reply = ctx.reply();
     match (shape.emit_key, shape.nested) {
         (false, false) => reply.array(popped.len() * 2),
@@ -105,7 +130,15 @@ fn zpop_generic(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) {
         emit_key: false,
         nested: resp3 && count.is_some(),
     };
-    if pop_first(ctx, &args[1..2], max, count.unwrap_or(1), shape) == Some(false) {
+    let popped = pop_first(
+        ctx,
+        &args[1..2],
+        max,
+        count.unwrap_or(1),
+        shape,
+        Propagate::Verbatim,
+    );
+    if popped == Some(false) {
         ctx.reply().array(0);
     }
 }
@@ -129,7 +162,7 @@ fn bzpop_generic(ctx: &mut Ctx<'_>, args: &[Bytes], max: bool) {
         emit_key: true,
         nested: false,
     };
-    if pop_first(ctx, keys, max, 1, shape) == Some(false) {
+    if pop_first(ctx, keys, max, 1, shape, Propagate::Single) == Some(false) {
         block(ctx, args, keys, timeout);
     }
 }
@@ -190,7 +223,15 @@ pub(super) fn zmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         Ok(p) => p,
         Err(e) => return ctx.reply().error(e),
     };
-    if pop_first(ctx, &args[first..end], max, count, MPOP_SHAPE) == Some(false) {
+    let popped = pop_first(
+        ctx,
+        &args[first..end],
+        max,
+        count,
+        MPOP_SHAPE,
+        Propagate::Counted,
+    );
+    if popped == Some(false) {
         ctx.reply().null_array();
     }
 }
@@ -205,7 +246,7 @@ pub(super) fn bzmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         Err(e) => return ctx.reply().error(e),
     };
     let keys = &args[first..end];
-    if pop_first(ctx, keys, max, count, MPOP_SHAPE) == Some(false) {
+    if pop_first(ctx, keys, max, count, MPOP_SHAPE, Propagate::Counted) == Some(false) {
         block(ctx, args, keys, timeout);
     }
 }
