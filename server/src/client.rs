@@ -193,16 +193,15 @@ impl Client {
         }
     }
 
-    /// Output memory as CLIENT LIST's `omem` (`getClientOutputBufferMemoryUsage`):
-    /// the allocation holding replies not yet on the wire (as the allocator
-    /// sized it, like Redis's `zmalloc_usable_size` of each reply block), beyond
-    /// the first 16 KB, which play the part of Redis's static `buf`.
+    /// Output memory as CLIENT LIST's `omem` (`getClientOutputBufferMemoryUsage`),
+    /// what the output-buffer limits measure: the replies not yet on the wire
+    /// beyond the first 16 KB, which play the part of Redis's static `buf`.
+    /// Redis keeps them in 16 KB blocks, so its figure follows the bytes; the
+    /// capacity of our one buffer runs up to twice ahead of them as it doubles,
+    /// and a limit measured on it would drop a client at half the size Redis
+    /// would (the allocation itself is in `used_memory` and `tot-mem`).
     pub fn output_memory(&self) -> usize {
-        if self.has_pending_reply() {
-            crate::alloc::size_class(self.reply.capacity()).saturating_sub(REPLY_STATIC_LEN)
-        } else {
-            0
-        }
+        self.pending_reply().len().saturating_sub(REPLY_STATIC_LEN)
     }
 
     /// Drops every unsent reply and gives the buffer's memory back (a client
@@ -248,5 +247,27 @@ impl Client {
             self.reply.truncate(len - sent);
             self.reply_sent = 0;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn omem_follows_the_unsent_bytes_not_the_buffer_capacity() {
+        let mut c = Client::new(1, "127.0.0.1:1".into(), String::new(), 0, 0);
+        assert_eq!(c.output_memory(), 0);
+        // 1 MB + 1 byte, a reply at a time: the buffer doubled past it.
+        for _ in 0..1024 {
+            c.reply.extend_from_slice(&[b'x'; 1024]);
+        }
+        c.reply.extend_from_slice(b"x");
+        assert!(c.reply.capacity() > (1 << 20) + 1);
+        assert_eq!(c.output_memory(), (1 << 20) + 1 - REPLY_STATIC_LEN);
+        c.reply_written(1 << 19);
+        assert_eq!(c.output_memory(), (1 << 19) + 1 - REPLY_STATIC_LEN);
+        c.reply_written(1 << 19);
+        assert_eq!(c.output_memory(), 0);
     }
 }

@@ -532,14 +532,15 @@ fn attach_to_running_save(server: &mut Server, client: &mut Client) {
         );
         return;
     };
-    let offset = server.repl.stream.offset() - held.len().saturating_sub(sent) as u64;
+    let held = held.get(sent..).unwrap_or_default();
+    let offset = server.repl.stream.offset() - held.len() as u64;
     if let Some(link) = client.repl.as_mut() {
         begin_full_resync(link, server.replid.as_str(), offset);
     }
     if !client.repl.as_ref().is_some_and(|l| l.rdb_only) {
-        client
-            .reply
-            .extend_from_slice(held.get(sent..).unwrap_or_default());
+        // Handed over after SYNC returns: `call` drops whatever a replica's
+        // own command wrote to its buffer.
+        server.repl.deferred.push((client.id, held.to_vec()));
     }
     log_line(
         server,
@@ -789,10 +790,11 @@ pub fn replconf(server: &mut Server, client: &mut Client, argv: &[Bytes]) -> Res
                 u16::try_from(port).unwrap_or(0);
         } else if option_is("ip-address") {
             let ip = String::from_utf8_lossy(value).into_owned();
-            if ip.len() >= 46 {
+            // NET_HOST_STR_LEN: the announced address may be a host name.
+            if value.len() >= 256 {
                 return Err(format!(
                     "ERR REPLCONF ip-address provided by replica instance is too long: {} bytes",
-                    ip.len()
+                    value.len()
                 ));
             }
             client.repl.get_or_insert_with(Box::default).announced_ip = Some(ip);
@@ -821,9 +823,12 @@ pub fn replconf(server: &mut Server, client: &mut Client, argv: &[Bytes]) -> Res
         } else if option_is("rdb-filter-only") {
             // Redis's only include filter is "functions"; redrill has no
             // functions, so any accepted filter means a snapshot without data.
-            let text = String::from_utf8_lossy(value).into_owned();
-            if let Some(other) = text
-                .split_whitespace()
+            let text = String::from_utf8_lossy(value);
+            let Some(filters) = crate::config::parse::split_args(&text) else {
+                return Err("ERR Missing rdb-filter-only values".into());
+            };
+            if let Some(other) = filters
+                .iter()
                 .find(|f| !f.eq_ignore_ascii_case("functions"))
             {
                 return Err(format!("ERR Unsupported rdb-filter-only option: {other}"));
@@ -832,7 +837,7 @@ pub fn replconf(server: &mut Server, client: &mut Client, argv: &[Bytes]) -> Res
         } else if option_is("rdb-only") {
             let flag = parse_long(value)?;
             if flag != 0 && flag != 1 {
-                return Err(crate::command::errors::SYNTAX.into());
+                return Err("ERR value is out of range, value must between 0 and 1".into());
             }
             client.repl.get_or_insert_with(Box::default).rdb_only = flag == 1;
         } else {

@@ -8,6 +8,7 @@
 //! when REDRILL_REQUIRE_TOOLS=1 (as `.ci/run` sets).
 #![allow(dead_code, clippy::disallowed_methods)]
 
+pub mod replicas;
 pub mod tap;
 
 use std::io::{Read, Write};

@@ -134,7 +134,11 @@ fn monitor(ctx: &mut Ctx, _args: &[Bytes]) {
 /// acknowledged offset (the numbers as strings, as Redis sends them).
 fn role(ctx: &mut Ctx, _args: &[Bytes]) {
     let offset = ctx.server.repl.stream.offset() as i64;
-    let replicas = crate::replicas::describe_all(ctx.server);
+    // Only replicas past their sync, as Redis's roleCommand lists them.
+    let replicas: Vec<_> = crate::replicas::describe_all(ctx.server)
+        .into_iter()
+        .filter(|r| r.state == "online")
+        .collect();
     let mut r = ctx.reply();
     r.array(3);
     r.bulk(b"master");
