@@ -61,6 +61,9 @@ impl Flags {
     pub const PROTECTED: Flags = Flags(1 << 16);
     /// Refused while loading asynchronously (a replica's diskless load); shown only.
     pub const NO_ASYNC_LOADING: Flags = Flags(1 << 17);
+    /// May run while a script or function is busy (Redis's CMD_ALLOW_BUSY);
+    /// redrill runs no scripts, so COMMAND INFO is the only place it shows.
+    pub const ALLOW_BUSY: Flags = Flags(1 << 18);
 
     /// Union of two flag sets (usable in consts).
     pub const fn with(self, other: Flags) -> Flags {

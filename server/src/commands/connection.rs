@@ -14,7 +14,8 @@ use crate::command::{eq_ignore_case, errors, parse_i64, CommandSpec, Ctx, Flags}
 const F_CONN: Flags = Flags::NOSCRIPT
     .with(Flags::LOADING)
     .with(Flags::STALE)
-    .with(Flags::FAST);
+    .with(Flags::FAST)
+    .with(Flags::ALLOW_BUSY);
 
 /// This family's slice of the command table.
 pub const COMMANDS: &[CommandSpec] = &[

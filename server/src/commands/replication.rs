@@ -35,7 +35,8 @@ pub const COMMANDS: &[CommandSpec] = &[
         Flags::ADMIN
             .with(Flags::NOSCRIPT)
             .with(Flags::LOADING)
-            .with(Flags::STALE),
+            .with(Flags::STALE)
+            .with(Flags::ALLOW_BUSY),
         replconf,
     )
     .doc(

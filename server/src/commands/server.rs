@@ -54,7 +54,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         .doc("server", "1.0.0", "O(1)", "Get information and statistics about the server"),
     CommandSpec::new("time", 1, Flags::LOADING.with(Flags::STALE).with(Flags::FAST), time)
         .doc("server", "2.6.0", "O(1)", "Return the current server time"),
-    CommandSpec::new("shutdown", -1, F_ADMIN.with(Flags::NO_MULTI), shutdown)
+    CommandSpec::new("shutdown", -1, F_ADMIN.with(Flags::NO_MULTI).with(Flags::ALLOW_BUSY), shutdown)
         .doc("server", "1.0.0", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)", "Synchronously save the dataset to disk and then shut down the server"),
     CommandSpec::new("monitor", 1, F_ADMIN, monitor)
         .doc("server", "1.0.0", "O(1)", "Listen for all requests received by the server in real time"),

@@ -16,7 +16,8 @@ const F_TX: Flags = Flags::NOSCRIPT
     .with(Flags::LOADING)
     .with(Flags::STALE)
     .with(Flags::FAST)
-    .with(Flags::NO_PAUSE);
+    .with(Flags::NO_PAUSE)
+    .with(Flags::ALLOW_BUSY);
 
 /// This family's slice of the command table.
 pub const COMMANDS: &[CommandSpec] = &[

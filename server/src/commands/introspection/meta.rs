@@ -124,7 +124,7 @@ pub fn is_category(name: &[u8]) -> bool {
 
 /// The command flags COMMAND INFO prints, in Redis's order.
 pub fn flag_names(flags: Flags) -> Vec<&'static str> {
-    const NAMES: [(Flags, &str); 15] = [
+    const NAMES: [(Flags, &str); 16] = [
         (Flags::WRITE, "write"),
         (Flags::READONLY, "readonly"),
         (Flags::DENYOOM, "denyoom"),
@@ -140,6 +140,7 @@ pub fn flag_names(flags: Flags) -> Vec<&'static str> {
         (Flags::NO_AUTH, "no_auth"),
         (Flags::NO_ASYNC_LOADING, "no_async_loading"),
         (Flags::NO_MULTI, "no_multi"),
+        (Flags::ALLOW_BUSY, "allow_busy"),
     ];
     NAMES
         .iter()
