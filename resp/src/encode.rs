@@ -74,6 +74,10 @@ pub fn integer(out: &mut BytesMut, n: i64) {
 
 /// `$len\r\npayload\r\n`.
 pub fn bulk(out: &mut BytesMut, payload: &[u8]) {
+    // One reservation for the whole frame: a buffer sized to fit header and
+    // payload exactly would otherwise double for the trailing CRLF, and a large
+    // value would leave half of its reply buffer empty.
+    out.reserve(payload.len() + 24);
     header(out, b'$', payload.len() as i64);
     out.extend_from_slice(payload);
     out.extend_from_slice(b"\r\n");

@@ -55,7 +55,7 @@ pub fn memory_usage(client: &Client) -> usize {
         + client.subscriptions.patterns.len()
         + client.subscriptions.shard_channels.len();
     client.qbuf_capacity
-        + crate::alloc::size_class(client.reply.capacity())
+        + client.reply_memory()
         + std::mem::size_of::<Client>()
         + subscriptions * SUBSCRIPTION_OVERHEAD
 }

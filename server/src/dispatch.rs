@@ -343,6 +343,7 @@ fn feed_monitors(server: &Server, client: &Client, argv: &[Bytes]) {
         };
         if other.monitor {
             other.reply.extend_from_slice(line.as_bytes());
+            other.seal_reply();
             other.notify.notify_one();
         }
     }

@@ -316,7 +316,15 @@ pub(crate) fn write_some(
         }
     }
     while c.has_pending_reply() && !c.repl.as_ref().is_some_and(|l| l.holds_replies()) {
-        match stream.try_write(c.pending_reply()) {
+        let result = if c.pending_reply().len() == c.pending_reply_len() {
+            stream.try_write(c.pending_reply())
+        } else {
+            // Sealed blocks and the tail: as many as one writev takes.
+            let mut slices = [io::IoSlice::new(&[]); 64];
+            let used = c.reply_slices(&mut slices);
+            stream.try_write_vectored(&slices[..used])
+        };
+        match result {
             Ok(n) => {
                 c.reply_written(n);
                 written += n;
@@ -325,6 +333,8 @@ pub(crate) fn write_some(
             Err(_) => return false,
         }
     }
+    // Whatever the socket refused now waits in memory (see Client::seal_reply).
+    c.reply_backlogged = c.has_pending_reply();
     if !c.has_pending_reply() && c.reply.capacity() > 1024 * 1024 {
         // Give a huge reply buffer back once it drained (Redis shrinks too).
         c.reply = BytesMut::with_capacity(IOBUF_LEN);

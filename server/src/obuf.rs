@@ -26,6 +26,8 @@ pub fn class_of(client: &Client) -> usize {
 /// Checks `client` against its class's limits at `now_ms`; when one is passed,
 /// schedules the close, logs it and returns true.
 pub fn enforce(server: &mut Server, client: &mut Client, now_ms: i64) -> bool {
+    // Every caller runs between commands, where a long reply tail may be sealed.
+    client.seal_reply();
     if client.close_asap || client.kind == ClientKind::Master {
         return false;
     }

@@ -349,6 +349,8 @@ fn deliver(
     };
     let proto = subscriber.proto;
     write(&mut subscriber.reply, proto);
+    // Not running a command (only the publisher is): its tail may be sealed.
+    subscriber.seal_reply();
     subscriber.notify.notify_one();
 }
 

@@ -519,12 +519,12 @@ fn attach_to_running_save(server: &mut Server, client: &mut Client) {
         let Ok(other) = rc.try_borrow() else { continue };
         if let Some(link) = other.repl.as_ref() {
             if link.state == LinkState::WaitBgsaveEnd && !link.rdb_only {
-                donor = Some((other.reply.clone(), other.reply_sent));
+                donor = Some(other.pending_reply_copy());
                 break;
             }
         }
     }
-    let Some((held, sent)) = donor else {
+    let Some(held) = donor else {
         log_line(
             server,
             LogLevel::Notice,
@@ -532,7 +532,6 @@ fn attach_to_running_save(server: &mut Server, client: &mut Client) {
         );
         return;
     };
-    let held = held.get(sent..).unwrap_or_default();
     let offset = server.repl.stream.offset() - held.len() as u64;
     if let Some(link) = client.repl.as_mut() {
         begin_full_resync(link, server.replid.as_str(), offset);
@@ -540,7 +539,7 @@ fn attach_to_running_save(server: &mut Server, client: &mut Client) {
     if !client.repl.as_ref().is_some_and(|l| l.rdb_only) {
         // Handed over after SYNC returns: `call` drops whatever a replica's
         // own command wrote to its buffer.
-        server.repl.deferred.push((client.id, held.to_vec()));
+        server.repl.deferred.push((client.id, held));
     }
     log_line(
         server,
@@ -929,7 +928,7 @@ pub fn output_memory(server: &Server) -> u64 {
     let mut total = 0u64;
     for id in &server.repl.ids {
         if let Some(Ok(c)) = server.clients.get(id).map(|rc| rc.try_borrow()) {
-            total += crate::alloc::size_class(c.reply.capacity()) as u64;
+            total += c.reply_memory() as u64;
         }
     }
     total

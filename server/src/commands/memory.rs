@@ -144,8 +144,7 @@ fn clients_memory(server: &Server) -> (u64, u64) {
             if c.kind == crate::client::ClientKind::Replica && c.repl.is_some() {
                 continue;
             }
-            bytes += (crate::alloc::size_class(c.qbuf_capacity)
-                + crate::alloc::size_class(c.reply.capacity())) as u64;
+            bytes += (crate::alloc::size_class(c.qbuf_capacity) + c.reply_memory()) as u64;
         }
     }
     (bytes, count)
