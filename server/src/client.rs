@@ -59,6 +59,12 @@ impl Wakeup {
             Poll::Pending
         })
     }
+
+    /// Takes a pending notification without waiting (tests look with it).
+    #[cfg(test)]
+    pub fn take(&self) -> bool {
+        self.pending.replace(false)
+    }
 }
 
 /// What CLIENT LIST calls `flags`, and what the output-buffer limit classes use.

@@ -126,6 +126,16 @@ impl Clock {
     }
 }
 
+/// Monotonic microseconds for pacing the event loop itself (busy polling),
+/// never for data: a drill's manual clock must not stop the loop's pacing.
+#[allow(clippy::disallowed_methods)]
+pub fn pacing_us() -> u64 {
+    thread_local! {
+        static ORIGIN: Instant = Instant::now();
+    }
+    ORIGIN.with(|origin| origin.elapsed().as_micros() as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,7 @@
 
 pub mod alloc;
 pub mod blocking;
+pub mod busy_poll;
 pub mod client;
 pub mod client_evict;
 pub mod clock;

@@ -118,6 +118,7 @@ pub async fn run(options: StartOptions) -> i32 {
         tokio::task::spawn_local(net::accept_loop(shared.clone(), listener, writes.clone()));
     }
     tokio::task::spawn_local(server_cron(shared.clone()));
+    tokio::task::spawn_local(crate::busy_poll::poller(writes.busy_poll.clone()));
     tokio::task::spawn_local(signals(shared.clone()));
     tokio::task::spawn_local(crate::persist::bgsave::drive(shared.clone()));
     shutdown.notified().await;

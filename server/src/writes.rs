@@ -79,6 +79,8 @@ impl Conn {
 pub struct PendingWrites {
     queue: RefCell<Vec<Rc<Conn>>>,
     wake: Wakeup,
+    /// Told of every sweep, so the loop polls while sweeps come close together.
+    pub busy_poll: Rc<crate::busy_poll::BusyPoll>,
 }
 
 impl PendingWrites {
@@ -101,6 +103,7 @@ pub async fn flusher(shared: Rc<RefCell<Server>>, writes: Rc<PendingWrites>) {
     loop {
         writes.wake.notified().await;
         std::mem::swap(&mut batch, &mut *writes.queue.borrow_mut());
+        writes.busy_poll.turn_served(crate::clock::pacing_us());
         for conn in batch.drain(..) {
             conn.queued.set(false);
             if conn.closed.get() {
