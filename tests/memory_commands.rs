@@ -280,9 +280,9 @@ fn an_unread_reply_buffer_counts_in_used_memory_and_mem_clients_normal() {
     drop(socket);
 }
 
-/// The bar: the reply buffer is one allocation that is never advanced,
-/// so omem (its size past Redis's 16 KB static part) and mem_clients_normal
-/// both see what the allocator handed out.
+/// The bar: omem counts the allocations that hold unsent replies (past
+/// Redis's 16 KB static part), as Redis counts its reply blocks, and
+/// mem_clients_normal counts them too: both see what the allocator handed out.
 #[test]
 fn an_unread_reply_buffer_raises_used_memory_by_its_size_within_one_percent() {
     let srv = start_server(&[]);
