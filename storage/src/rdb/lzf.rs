@@ -40,6 +40,13 @@ const HASH_LOG: u32 = 14;
 /// values compress as fast and within 2 bytes as small: incompressible values
 /// are most of what a dump's writer spends its time on.
 const SKIP_TRIGGER: u32 = 4;
+/// A long input whose first this many bytes hold no match at all is given up
+/// on: it is almost always incompressible (random ids, encrypted or already
+/// compressed blobs), and a full scan of it was most of a BGSAVE writer's
+/// time on such data. The caller then stores the string raw, which every
+/// reader accepts; only an input with a random head and a repetitive tail
+/// loses its compression.
+const PROBE_LEN: usize = 256;
 /// Most output bytes one input byte can expand to (a 3-byte back reference
 /// copying 264 bytes): bounds what `decompress` accepts before allocating.
 const MAX_EXPANSION: usize = MAX_MATCH / 3 + 1;
@@ -72,6 +79,8 @@ impl Compressor {
 
     /// Appends the compressed form of `input` to `out` if it takes at most
     /// `max_out` bytes; otherwise leaves `out` as it was and returns false.
+    /// It also returns false for a long input with no match in its first
+    /// [`PROBE_LEN`] bytes.
     pub fn compress_into(&mut self, input: &[u8], max_out: usize, out: &mut Vec<u8>) -> bool {
         let start = out.len();
         let len = input.len();
@@ -115,6 +124,9 @@ impl Compressor {
                 misses += 1;
                 i += 1 + (misses >> SKIP_TRIGGER) as usize;
                 if literal_cost(out.len(), i.min(len) - anchor) > limit {
+                    return false;
+                }
+                if anchor == 0 && i >= PROBE_LEN && len >= 2 * PROBE_LEN {
                     return false;
                 }
                 continue;
@@ -316,6 +328,23 @@ mod tests {
         assert_eq!(compress(&input), None);
         assert_eq!(compress(b""), None);
         assert_eq!(compress(b"a"), None);
+    }
+
+    #[test]
+    fn a_long_input_with_a_random_head_is_given_up_on() {
+        let mut rng = crate::Rng::seeded(9);
+        let head: Vec<u8> = (0..PROBE_LEN).map(|_| rng.next_u64() as u8).collect();
+        let mut input = head.clone();
+        input.extend_from_slice(&[b'x'; 2 * PROBE_LEN]);
+        assert_eq!(compress(&input), None, "the probe found nothing");
+        // A short one is scanned whole, and its repetitive tail compresses.
+        let mut short = head[..PROBE_LEN / 2].to_vec();
+        short.extend_from_slice(&[b'x'; PROBE_LEN]);
+        let c = compress(&short).expect("the tail compresses");
+        assert_eq!(decompress(&c, short.len()), Some(short));
+        // Text with matches early on is not affected.
+        let text = b"{\"id\": 1, \"name\": \"redrill\"} ".repeat(40);
+        assert!(compress(&text).is_some());
     }
 
     #[test]
