@@ -103,7 +103,10 @@ pub async fn flusher(shared: Rc<RefCell<Server>>, writes: Rc<PendingWrites>) {
     loop {
         writes.wake.notified().await;
         std::mem::swap(&mut batch, &mut *writes.queue.borrow_mut());
-        writes.busy_poll.turn_served(crate::clock::pacing_us());
+        let saving = shared.borrow().persist.bgsave.is_some();
+        writes
+            .busy_poll
+            .turn_served(crate::clock::pacing_us(), !saving);
         for conn in batch.drain(..) {
             conn.queued.set(false);
             if conn.closed.get() {
