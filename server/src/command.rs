@@ -416,3 +416,12 @@ impl CommandTable {
         self.by_name.is_empty()
     }
 }
+
+/// An argument vector from words, for unit tests of handlers and rewrites.
+#[cfg(test)]
+pub fn test_argv(words: &[&str]) -> Vec<Bytes> {
+    words
+        .iter()
+        .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+        .collect()
+}

@@ -303,7 +303,8 @@ pub fn tool(name: &str) -> Option<PathBuf> {
 }
 
 /// Debian's redis-server on a free loopback port, for reference figures and
-/// replies; killed (and its directory removed) on drop.
+/// replies, or as a replica of a redrill master; it logs to `redis.log` in its
+/// own directory, and is killed (and that directory removed) on drop.
 pub struct RealRedis {
     child: Child,
     port: u16,
@@ -333,7 +334,9 @@ impl RealRedis {
                 .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
                 .args(["--save", "", "--appendonly", "no"])
                 .args(["--enable-debug-command", "yes", "--daemonize", "no"])
-                .args(["--logfile", "", "--dir"])
+                .arg("--logfile")
+                .arg(dir.join("redis.log"))
+                .arg("--dir")
                 .arg(&dir)
                 .args(args)
                 .stdin(Stdio::null())
@@ -366,6 +369,22 @@ impl RealRedis {
         redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
             .and_then(|c| c.get_connection())
             .expect("connect to redis-server")
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Everything it logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("redis.log")).unwrap_or_default()
+    }
+
+    /// Kills it and waits for the exit.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

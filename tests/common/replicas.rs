@@ -3,15 +3,13 @@
 //! stream it prints, and the INFO fields that tell when a replica caught up.
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpStream;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
 use redis::Connection;
 
-use super::{free_port, scratch_dir, tool, wait_until};
+use super::{tool, wait_until, RealRedis};
 
 /// The value of `field` in INFO `section`, if present.
 pub fn info_field(con: &mut Connection, section: &str, field: &str) -> Option<String> {
@@ -54,74 +52,40 @@ pub fn wait_caught_up(
     })
 }
 
-/// A real redis-server replicating from a master on this host; killed (and its
-/// directory removed) on drop. Unlike `RealRedis` it keeps a log file and
-/// exposes its pid, so a test can read why it resynced or pause it.
-pub struct RedisReplica {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
-}
+/// A real redis-server replicating from a master on this host (a
+/// [`RealRedis`] started with `--replicaof`), with what the replication suite
+/// needs of it: its log, to read why it resynced, and signals, to pause it.
+pub struct RedisReplica(RealRedis);
 
 impl RedisReplica {
     /// Starts redis-server with `--replicaof 127.0.0.1 <master_port>`, no
     /// persistence, DEBUG enabled, and `args`. None (reason printed) when
     /// redis-server is not installed, as `tool` decides.
     pub fn start(master_port: u16, args: &[&str]) -> Option<RedisReplica> {
-        let bin = tool("redis-server")?;
-        for _ in 0..10 {
-            let port = free_port();
-            let dir = scratch_dir("replica");
-            let child = Command::new(&bin)
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-                .args(["--save", "", "--appendonly", "no"])
-                .args(["--enable-debug-command", "yes", "--daemonize", "no"])
-                .args(["--replicaof", "127.0.0.1", &master_port.to_string()])
-                .arg("--logfile")
-                .arg(dir.join("replica.log"))
-                .arg("--dir")
-                .arg(&dir)
-                .args(args)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("spawn redis-server");
-            let mut replica = RedisReplica { child, port, dir };
-            let up = wait_until(Duration::from_secs(10), || {
-                TcpStream::connect(("127.0.0.1", port)).is_ok()
-                    || matches!(replica.child.try_wait(), Ok(Some(_)))
-            });
-            match replica.child.try_wait() {
-                Ok(None) if up => return Some(replica),
-                Ok(None) => panic!("redis-server replica did not start on port {port}"),
-                // It exited: the port was taken.
-                _ => continue,
-            }
-        }
-        panic!("redis-server replica could not bind a free port in 10 tries");
+        let master_port = master_port.to_string();
+        let mut all = vec!["--replicaof", "127.0.0.1", master_port.as_str()];
+        all.extend_from_slice(args);
+        RealRedis::start(&all).map(RedisReplica)
     }
 
     /// Its port.
     pub fn port(&self) -> u16 {
-        self.port
+        self.0.port()
     }
 
     /// Its process id.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.0.pid()
     }
 
     /// Everything it logged so far.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("replica.log")).unwrap_or_default()
+        self.0.log()
     }
 
-    /// A `redis` crate connection to it.
+    /// A `redis` crate connection to it, patient with a replica busy loading.
     pub fn connection(&self) -> Connection {
-        let con = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
-            .and_then(|c| c.get_connection())
-            .expect("connect to the replica");
+        let con = self.0.connection();
         con.set_read_timeout(Some(Duration::from_secs(30)))
             .expect("read timeout");
         con
@@ -138,15 +102,7 @@ impl RedisReplica {
 
     /// Kills it and waits for the exit.
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for RedisReplica {
-    fn drop(&mut self) {
-        self.kill();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.0.kill();
     }
 }
 

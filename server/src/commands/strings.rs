@@ -665,12 +665,7 @@ fn setrange(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 mod tests {
     use super::*;
 
-    fn argv(words: &[&str]) -> Vec<Bytes> {
-        words
-            .iter()
-            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-            .collect()
-    }
+    use crate::command::test_argv as argv;
 
     #[test]
     fn get_options_leave_the_propagated_set() {

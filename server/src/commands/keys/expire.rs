@@ -220,12 +220,7 @@ pub(super) fn persist(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 mod tests {
     use super::*;
 
-    fn argv(words: &[&str]) -> Vec<Bytes> {
-        words
-            .iter()
-            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-            .collect()
-    }
+    use crate::command::test_argv as argv;
 
     #[test]
     fn relative_and_second_forms_become_pexpireat() {

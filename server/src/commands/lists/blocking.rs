@@ -162,12 +162,7 @@ pub(super) fn blmpop(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 mod tests {
     use super::*;
 
-    fn argv(words: &[&str]) -> Vec<Bytes> {
-        words
-            .iter()
-            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-            .collect()
-    }
+    use crate::command::test_argv as argv;
 
     #[test]
     fn moves_propagate_as_their_non_blocking_twins() {
