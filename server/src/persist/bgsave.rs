@@ -113,6 +113,7 @@ pub fn start(server: &mut Server) -> Result<(), String> {
         access: AccessMeta::from_config(&server.config, now),
         sizes,
         key_delay_us: server.config.rdb_key_save_delay,
+        incremental_fsync: server.config.rdb_save_incremental_fsync,
         cancel: Arc::new(AtomicBool::new(false)),
     };
     let cancel = job.cancel.clone();
@@ -288,6 +289,8 @@ struct WriterJob {
     access: AccessMeta,
     sizes: Vec<(usize, usize)>,
     key_delay_us: i64,
+    /// `rdb-save-incremental-fsync` when the save began.
+    incremental_fsync: bool,
     cancel: Arc<AtomicBool>,
 }
 
@@ -306,7 +309,7 @@ impl WriterJob {
     }
 
     fn write(&self, rx: &Receiver<Batch>, pacer: &mut Pacer) -> Result<(), String> {
-        let file = save::create_temp(&self.temp, &self.dir)?;
+        let file = save::create_temp(&self.temp, &self.dir, self.incremental_fsync)?;
         let err = |e: io::Error| save::write_error(&e);
         let mut w = RdbWriter::new(file, self.opts);
         w.header().map_err(err)?;

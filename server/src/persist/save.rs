@@ -140,9 +140,10 @@ pub fn save_sync(server: &mut Server) -> Result<(), String> {
     }
 }
 
-/// Creates the temp file of a save, or Redis's log line saying why not.
-pub fn create_temp(path: &Path, dir: &str) -> Result<DumpFile, String> {
-    DumpFile::create(path, true).map_err(|e| {
+/// Creates the temp file of a save, or Redis's log line saying why not;
+/// `incremental_fsync` is `rdb-save-incremental-fsync`.
+pub fn create_temp(path: &Path, dir: &str, incremental_fsync: bool) -> Result<DumpFile, String> {
+    DumpFile::create(path, true, incremental_fsync).map_err(|e| {
         format!(
             "Failed opening the temp RDB file {} (in server root dir {dir}) for saving: {}",
             path.file_name()
@@ -155,7 +156,11 @@ pub fn create_temp(path: &Path, dir: &str) -> Result<DumpFile, String> {
 
 /// Writes the keyspace into `path` and fsyncs it.
 fn write_file(server: &Server, path: &Path) -> Result<(), String> {
-    let file = create_temp(path, &server.config.dir)?;
+    let file = create_temp(
+        path,
+        &server.config.dir,
+        server.config.rdb_save_incremental_fsync,
+    )?;
     let write_err = |e: io::Error| write_error(&e);
     let mut w = RdbWriter::new(file, write_options(&server.config));
     w.header().map_err(write_err)?;
