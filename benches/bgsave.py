@@ -123,6 +123,25 @@ def proc_kb(path: str, key: str) -> int:
 PSS_EVERY = 20  # PSS only every 20th sample (once a second): see memory_sample
 
 
+def steal_ticks() -> int | None:
+    """The machine's CPU steal time so far, in clock ticks (/proc/stat's 8th
+    `cpu` field): time a hypervisor ran something else on this VM's CPUs.
+    On a VM whose virtual disk costs the host CPU, a dump's writes show up
+    here, and every process on the VM stalls for them, a save's clients too."""
+    try:
+        with open("/proc/stat") as f:
+            return int(f.readline().split()[8])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def steal_rate(before: int | None, after: int | None, seconds: float) -> float | None:
+    """Steal ticks per second between two readings; None if unknown."""
+    if before is None or after is None or seconds <= 0:
+        return None
+    return round((after - before) / seconds, 2)
+
+
 def memory_sample(pid: int, with_pss: bool = True) -> tuple[int, int | None, int]:
     """(summed VmRSS, summed PSS or None, process count) of `pid` and its
     descendants. Reading smaps_rollup walks the page tables of a 2 GB process
@@ -356,11 +375,17 @@ def measure(side: str, binary: str, workdir: Path, args) -> dict:
         # The baseline brackets the save, half its runs before and half after,
         # so that a drift of the shared machine during the measurement weighs
         # on both sides of the ratio alike.
+        steal0, t0 = steal_ticks(), time.monotonic()
         before = baseline_runs(srv, chunk_n, MIN_CHUNKS, "before the save", args)
+        steal_before = steal_rate(steal0, steal_ticks(), time.monotonic() - t0)
         save_phase(srv, chunk_n, res, args)
         runs = max(MIN_CHUNKS, res.get("during", {}).get("runs", NO_SAVE_CHUNKS) - len(before))
+        steal0, t0 = steal_ticks(), time.monotonic()
         after = baseline_runs(srv, chunk_n, runs, "after the save", args)
+        steal_after = steal_rate(steal0, steal_ticks(), time.monotonic() - t0)
         res["baseline"] = summarize(before + after)
+        known = [r for r in (steal_before, steal_after) if r is not None]
+        res["steal_baseline"] = round(statistics.fmean(known), 2) if known else None
         res["baseline_before_rps"] = summarize(before)["rps"]
         res["baseline_after_rps"] = summarize(after)["rps"]
         ratios(res)
@@ -401,6 +426,7 @@ def save_phase(srv: SaveServer, chunk_n: int, res: dict, args) -> None:
         before = mon.samples[-1] if mon.samples else (0.0, 0, 0, 1)
         res["rss_before"], res["pss_before"] = before[1], before[2]
         log(f"{srv.side}: BGSAVE with writes running")
+        steal0 = steal_ticks()
         t0 = mon.arm(lastsave)
         try:
             with Resp(srv.port, timeout=args.timeout) as c:
@@ -418,6 +444,7 @@ def save_phase(srv: SaveServer, chunk_n: int, res: dict, args) -> None:
         if mon.error:
             raise BenchError(mon.error)
         wall = mon.done_at - t0
+        res["steal_during"] = steal_rate(steal0, steal_ticks(), time.monotonic() - t0)
         with Resp(srv.port) as c:
             info = info_section(c, "persistence")
             stats = info_section(c, "stats")
@@ -515,6 +542,8 @@ def table(results: dict[str, dict]) -> str:
         ("latest_fork_usec", ("save", "latest_fork_usec"), ""),
         ("rdb_last_cow_size", ("save", "last_cow_size"), ""),
         ("file size", ("save", "file_bytes"), "MiB"),
+        ("CPU steal ticks/s baseline", ("steal_baseline",), ""),
+        ("CPU steal ticks/s in save", ("steal_during",), ""),
     ]
     width = 28
     out = [f"{'':{width}}" + "".join(f"{s:>22}" for s in sides)]
