@@ -465,3 +465,72 @@ fn info_clients_counts_clients_and_their_largest_buffers() {
         "blocked_clients"
     ) == 0));
 }
+
+/// The stats line `client_output_buffer_limit_disconnections:N` of an INFO
+/// text, as a number.
+fn limit_disconnections(info: &str) -> u64 {
+    info.lines()
+        .find_map(|l| l.strip_prefix("client_output_buffer_limit_disconnections:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no disconnection count in:\n{info}"))
+}
+
+/// Runs `commands` in one MULTI/EXEC followed by `INFO stats`, and returns
+/// that INFO text: what the server counted before any cron tick could run.
+fn exec_then_info(con: &mut redis::Connection, commands: &[Vec<Vec<u8>>]) -> String {
+    let mut pipe = redis::pipe();
+    pipe.atomic();
+    for argv in commands {
+        let mut cmd = redis::Cmd::new();
+        for arg in argv {
+            cmd.arg(arg.as_slice());
+        }
+        pipe.add_command(cmd);
+    }
+    pipe.cmd("INFO").arg("stats");
+    let mut replies: Vec<redis::Value> = pipe.query(con).expect("EXEC");
+    let info = replies.pop().expect("INFO's reply");
+    redis::from_redis_value::<String>(info).expect("INFO text")
+}
+
+/// A subscriber that never reads is held to `client-output-buffer-limit
+/// pubsub` message by message, as Redis checks on every append: within one
+/// EXEC of PUBLISHes, 4 MB to a 1 MB limit, it is already closed and
+/// counted when the transaction's own INFO runs, and it gets no more of them.
+#[test]
+fn a_slow_subscriber_is_closed_by_the_message_that_passes_its_limit() {
+    let srv = start_server(&["--client-output-buffer-limit", "pubsub 1mb 0 0"]);
+    let mut sub = subscriber(&srv, "feed");
+    let mut con = srv.connection();
+    let message = vec![b'm'; 64 << 10];
+    let publishes: Vec<Vec<Vec<u8>>> = (0..64)
+        .map(|_| vec![b"PUBLISH".to_vec(), b"feed".to_vec(), message.clone()])
+        .collect();
+    let info = exec_then_info(&mut con, &publishes);
+    assert_eq!(limit_disconnections(&info), 1, "{}", srv.log());
+    assert!(srv
+        .log()
+        .contains("scheduled to be closed ASAP for overcoming of output buffer limits."));
+    assert!(wait_until(DEADLINE, || closed_by_server(&mut sub)));
+    // Nothing was kept for the closed subscriber: memory is back to normal.
+    assert!(info_u64(&mut con, "memory", "mem_clients_normal") < 1 << 20);
+}
+
+/// The same for a MONITOR client (the replica class, as in Redis): the
+/// lines of one EXEC take it past `client-output-buffer-limit replica`,
+/// and it is closed before the transaction ends.
+#[test]
+fn a_slow_monitor_is_closed_by_the_line_that_passes_its_limit() {
+    let srv = start_server(&["--client-output-buffer-limit", "replica 1mb 0 0"]);
+    let mut monitor = srv.raw();
+    monitor.write_all(b"MONITOR\r\n").unwrap();
+    assert_eq!(read_exactly(&mut monitor, 5), b"+OK\r\n");
+    let mut con = srv.connection();
+    let value = vec![b'v'; 64 << 10];
+    let sets: Vec<Vec<Vec<u8>>> = (0..64)
+        .map(|i| vec![b"SET".to_vec(), format!("k{i}").into_bytes(), value.clone()])
+        .collect();
+    let info = exec_then_info(&mut con, &sets);
+    assert_eq!(limit_disconnections(&info), 1, "{}", srv.log());
+    assert!(wait_until(DEADLINE, || closed_by_server(&mut monitor)));
+}

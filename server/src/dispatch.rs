@@ -313,12 +313,15 @@ fn after_call(
     );
     if server.monitors > 0 && !spec.flags.has(Flags::SKIP_MONITOR) && !spec.flags.has(Flags::ADMIN)
     {
-        feed_monitors(server, client, argv);
+        let closed = feed_monitors(server, client, argv);
+        server.stats.output_buffer_limit_disconnections += closed;
     }
 }
 
 /// Sends one line per command to every MONITOR client (`+time [db addr] "arg" ...`).
-fn feed_monitors(server: &Server, client: &Client, argv: &[Bytes]) {
+/// Returns how many MONITOR clients the line took past their output-buffer
+/// limit (checked on every line, as Redis checks on every append).
+fn feed_monitors(server: &Server, client: &Client, argv: &[Bytes]) -> u64 {
     let now_us = server.clock.now_us();
     let mut line = format!(
         "+{}.{:06} [{} {}]",
@@ -337,16 +340,25 @@ fn feed_monitors(server: &Server, client: &Client, argv: &[Bytes]) {
         }
     }
     line.push_str("\r\n");
+    let mut closed = 0;
     for other in server.clients.values() {
         let Ok(mut other) = other.try_borrow_mut() else {
             continue; // the calling client itself
         };
-        if other.monitor {
+        if other.monitor && !other.close_asap {
             other.reply.extend_from_slice(line.as_bytes());
             other.seal_reply();
+            if crate::obuf::check(
+                &server.config.client_output_buffer_limits,
+                &mut other,
+                now_us / 1000,
+            ) {
+                closed += 1;
+            }
             other.notify.notify_one();
         }
     }
+    closed
 }
 
 /// Quotes bytes as Redis's `sdscatrepr`: printable ASCII as is, escapes otherwise.

@@ -8,9 +8,14 @@
 //! seconds it is closed too. That is the fix operators apply in seed case 3, and
 //! what loops a replica's full sync in seed case 2. The close is logged as Redis
 //! logs it, and counted in INFO stats (client_output_buffer_limit_disconnections).
+//!
+//! Redis checks whenever it appends to a client's reply list. Here a client's
+//! own replies are checked after each of its commands, every pub/sub message
+//! and MONITOR line as it is appended to the receiving client, and every
+//! client once per cron tick (the soft limit's clock runs there too).
 
 use crate::client::{Client, ClientKind};
-use crate::config::{obuf_class, LogLevel};
+use crate::config::{obuf_class, LogLevel, OutputBufferLimit};
 use crate::log;
 use crate::state::Server;
 
@@ -28,11 +33,22 @@ pub fn class_of(client: &Client) -> usize {
 pub fn enforce(server: &mut Server, client: &mut Client, now_ms: i64) -> bool {
     // Every caller runs between commands, where a long reply tail may be sealed.
     client.seal_reply();
+    let closed = check(&server.config.client_output_buffer_limits, client, now_ms);
+    if closed {
+        server.stats.output_buffer_limit_disconnections += 1;
+    }
+    closed
+}
+
+/// The check itself, for callers that append to another client's replies
+/// while a command runs (PUBLISH, MONITOR) and so cannot lend the server:
+/// as Redis, which checks on every append, they check on every message,
+/// and count a true in INFO themselves. The caller has sealed the replies.
+pub fn check(limits: &[OutputBufferLimit; 3], client: &mut Client, now_ms: i64) -> bool {
     if client.close_asap || client.kind == ClientKind::Master {
         return false;
     }
-    let class = class_of(client);
-    let limit = server.config.client_output_buffer_limits[class];
+    let limit = limits[class_of(client)];
     if limit.hard_bytes == 0 && limit.soft_bytes == 0 {
         return false;
     }
@@ -61,7 +77,6 @@ pub fn enforce(server: &mut Server, client: &mut Client, now_ms: i64) -> bool {
             "Client {description} scheduled to be closed ASAP for overcoming of output buffer limits."
         ),
     );
-    server.stats.output_buffer_limit_disconnections += 1;
     client.close_asap = true;
     // The unsent replies are dropped with the client: that is the memory coming back.
     client.discard_reply();

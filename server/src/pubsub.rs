@@ -30,6 +30,7 @@ use bytes::{Bytes, BytesMut};
 use resp::{encode, Protocol};
 
 use crate::client::{Client, ClientKind};
+use crate::config::OutputBufferLimit;
 use crate::state::Server;
 
 /// One of the three subscription spaces.
@@ -286,13 +287,19 @@ pub fn forget_client(server: &mut Server, client: &mut Client) {
 /// `message` to the channel's subscribers, then (PUBLISH only) to every client
 /// whose pattern matches. Returns the number of deliveries, Redis's reply.
 pub fn publish(
-    server: &Server,
+    server: &mut Server,
     publisher: &mut Client,
     space: Space,
     channel: &[u8],
     message: &[u8],
 ) -> usize {
     let mut receivers = 0;
+    let mut to = Recipients {
+        clients: &server.clients,
+        limits: &server.config.client_output_buffer_limits,
+        now_ms: server.clock.now_ms(),
+        closed: 0,
+    };
     let message_word: &[u8] = if space == Space::ShardChannels {
         b"smessage"
     } else {
@@ -300,7 +307,7 @@ pub fn publish(
     };
     if let Some(ids) = server.pubsub.map(space).get(channel) {
         for &id in ids {
-            deliver(&server.clients, publisher, id, |out, proto| {
+            to.deliver(publisher, id, |out, proto| {
                 encode::push_len(out, 3, proto);
                 encode::bulk(out, message_word);
                 encode::bulk(out, channel);
@@ -309,49 +316,92 @@ pub fn publish(
             receivers += 1;
         }
     }
-    if space == Space::ShardChannels {
-        return receivers;
+    if space != Space::ShardChannels {
+        publish_to_patterns(
+            &server.pubsub,
+            &mut to,
+            publisher,
+            channel,
+            message,
+            &mut receivers,
+        );
     }
-    for (pattern, ids) in &server.pubsub.patterns {
+    let closed = to.closed;
+    server.stats.output_buffer_limit_disconnections += closed;
+    receivers
+}
+
+/// PUBLISH's deliveries to the clients whose patterns match `channel`.
+fn publish_to_patterns(
+    pubsub: &PubSub,
+    to: &mut Recipients,
+    publisher: &mut Client,
+    channel: &[u8],
+    message: &[u8],
+    receivers: &mut usize,
+) {
+    for (pattern, ids) in &pubsub.patterns {
         if !storage::glob::matches(pattern, channel, false) {
             continue;
         }
         for &id in ids {
-            deliver(&server.clients, publisher, id, |out, proto| {
+            to.deliver(publisher, id, |out, proto| {
                 encode::push_len(out, 4, proto);
                 encode::bulk(out, b"pmessage");
                 encode::bulk(out, pattern);
                 encode::bulk(out, channel);
                 encode::bulk(out, message);
             });
-            receivers += 1;
+            *receivers += 1;
         }
     }
-    receivers
 }
 
-/// Writes one message into client `id`'s reply buffer and wakes its task.
-fn deliver(
-    clients: &BTreeMap<u64, Rc<RefCell<Client>>>,
-    publisher: &mut Client,
-    id: u64,
-    write: impl Fn(&mut BytesMut, Protocol),
-) {
-    if id == publisher.id {
-        let proto = publisher.proto;
-        write(&mut publisher.reply, proto);
-        return;
+/// Where PUBLISH delivers: the clients, their output-buffer limits, and how
+/// many of them the limits closed.
+struct Recipients<'a> {
+    clients: &'a BTreeMap<u64, Rc<RefCell<Client>>>,
+    limits: &'a [OutputBufferLimit; 3],
+    now_ms: i64,
+    closed: u64,
+}
+
+impl Recipients<'_> {
+    /// Writes one message into client `id`'s reply buffer and wakes its
+    /// task; a subscriber that this message takes past its output-buffer
+    /// limit is scheduled to close at once, as Redis checks on every append.
+    fn deliver(
+        &mut self,
+        publisher: &mut Client,
+        id: u64,
+        write: impl Fn(&mut BytesMut, Protocol),
+    ) {
+        if id == publisher.id {
+            // Checked after its command, as every client's own replies are.
+            let proto = publisher.proto;
+            write(&mut publisher.reply, proto);
+            return;
+        }
+        let Some(rc) = self.clients.get(&id) else {
+            return;
+        };
+        // Only the publisher (handled above) is borrowed while a command runs.
+        let Ok(mut subscriber) = rc.try_borrow_mut() else {
+            return;
+        };
+        // Redis writes nothing more to a client it is about to close.
+        if subscriber.close_asap {
+            return;
+        }
+        let proto = subscriber.proto;
+        write(&mut subscriber.reply, proto);
+        // Not running a command (only the publisher is): its tail may be sealed.
+        subscriber.seal_reply();
+        if crate::obuf::check(self.limits, &mut subscriber, self.now_ms) {
+            self.closed += 1;
+        }
+        subscriber.notify.notify_one();
     }
-    let Some(rc) = clients.get(&id) else { return };
-    // Only the publisher (handled above) is borrowed while a command runs.
-    let Ok(mut subscriber) = rc.try_borrow_mut() else {
-        return;
-    };
-    let proto = subscriber.proto;
-    write(&mut subscriber.reply, proto);
-    // Not running a command (only the publisher is): its tail may be sealed.
-    subscriber.seal_reply();
-    subscriber.notify.notify_one();
 }
 
 #[cfg(test)]
