@@ -345,17 +345,15 @@ fn feed_monitors(server: &Server, client: &Client, argv: &[Bytes]) -> u64 {
         let Ok(mut other) = other.try_borrow_mut() else {
             continue; // the calling client itself
         };
-        if other.monitor && !other.close_asap {
-            other.reply.extend_from_slice(line.as_bytes());
-            other.seal_reply();
-            if crate::obuf::check(
+        if other.monitor
+            && crate::obuf::push_to(
                 &server.config.client_output_buffer_limits,
                 &mut other,
                 now_us / 1000,
-            ) {
-                closed += 1;
-            }
-            other.notify.notify_one();
+                |out| out.extend_from_slice(line.as_bytes()),
+            )
+        {
+            closed += 1;
         }
     }
     closed

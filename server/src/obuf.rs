@@ -14,6 +14,8 @@
 //! and MONITOR line as it is appended to the receiving client, and every
 //! client once per cron tick (the soft limit's clock runs there too).
 
+use bytes::BytesMut;
+
 use crate::client::{Client, ClientKind};
 use crate::config::{obuf_class, LogLevel, OutputBufferLimit};
 use crate::log;
@@ -40,11 +42,31 @@ pub fn enforce(server: &mut Server, client: &mut Client, now_ms: i64) -> bool {
     closed
 }
 
-/// The check itself, for callers that append to another client's replies
-/// while a command runs (PUBLISH, MONITOR) and so cannot lend the server:
-/// as Redis, which checks on every append, they check on every message,
-/// and count a true in INFO themselves. The caller has sealed the replies.
-pub fn check(limits: &[OutputBufferLimit; 3], client: &mut Client, now_ms: i64) -> bool {
+/// Appends to the replies of a client other than the one whose command runs
+/// (a pub/sub message, a MONITOR line) and checks its limits right there, as
+/// Redis checks on every append; true if that scheduled its close, which the
+/// caller counts in INFO (it cannot lend the server while the command runs).
+/// A client already closing gets nothing more, as in Redis.
+pub fn push_to(
+    limits: &[OutputBufferLimit; 3],
+    client: &mut Client,
+    now_ms: i64,
+    write: impl FnOnce(&mut BytesMut),
+) -> bool {
+    if client.close_asap {
+        return false;
+    }
+    write(&mut client.reply);
+    // Not the client running a command: its tail may be sealed.
+    client.seal_reply();
+    let closed = check(limits, client, now_ms);
+    client.notify.notify_one();
+    closed
+}
+
+/// The limits of `client`'s class against its output memory; past one,
+/// schedules the close and logs it. The caller has sealed the replies.
+fn check(limits: &[OutputBufferLimit; 3], client: &mut Client, now_ms: i64) -> bool {
     if client.close_asap || client.kind == ClientKind::Master {
         return false;
     }

@@ -293,11 +293,11 @@ pub fn publish(
     channel: &[u8],
     message: &[u8],
 ) -> usize {
-    let mut receivers = 0;
     let mut to = Recipients {
         clients: &server.clients,
         limits: &server.config.client_output_buffer_limits,
         now_ms: server.clock.now_ms(),
+        receivers: 0,
         closed: 0,
     };
     let message_word: &[u8] = if space == Space::ShardChannels {
@@ -313,69 +313,48 @@ pub fn publish(
                 encode::bulk(out, channel);
                 encode::bulk(out, message);
             });
-            receivers += 1;
         }
     }
     if space != Space::ShardChannels {
-        publish_to_patterns(
-            &server.pubsub,
-            &mut to,
-            publisher,
-            channel,
-            message,
-            &mut receivers,
-        );
+        for (pattern, ids) in &server.pubsub.patterns {
+            if !storage::glob::matches(pattern, channel, false) {
+                continue;
+            }
+            for &id in ids {
+                to.deliver(publisher, id, |out, proto| {
+                    encode::push_len(out, 4, proto);
+                    encode::bulk(out, b"pmessage");
+                    encode::bulk(out, pattern);
+                    encode::bulk(out, channel);
+                    encode::bulk(out, message);
+                });
+            }
+        }
     }
-    let closed = to.closed;
+    let (receivers, closed) = (to.receivers, to.closed);
     server.stats.output_buffer_limit_disconnections += closed;
     receivers
 }
 
-/// PUBLISH's deliveries to the clients whose patterns match `channel`.
-fn publish_to_patterns(
-    pubsub: &PubSub,
-    to: &mut Recipients,
-    publisher: &mut Client,
-    channel: &[u8],
-    message: &[u8],
-    receivers: &mut usize,
-) {
-    for (pattern, ids) in &pubsub.patterns {
-        if !storage::glob::matches(pattern, channel, false) {
-            continue;
-        }
-        for &id in ids {
-            to.deliver(publisher, id, |out, proto| {
-                encode::push_len(out, 4, proto);
-                encode::bulk(out, b"pmessage");
-                encode::bulk(out, pattern);
-                encode::bulk(out, channel);
-                encode::bulk(out, message);
-            });
-            *receivers += 1;
-        }
-    }
-}
-
-/// Where PUBLISH delivers: the clients, their output-buffer limits, and how
-/// many of them the limits closed.
+/// Where PUBLISH delivers, and what it counted: deliveries (the reply) and
+/// subscribers that the output-buffer limits closed (INFO).
 struct Recipients<'a> {
     clients: &'a BTreeMap<u64, Rc<RefCell<Client>>>,
     limits: &'a [OutputBufferLimit; 3],
     now_ms: i64,
+    receivers: usize,
     closed: u64,
 }
 
 impl Recipients<'_> {
-    /// Writes one message into client `id`'s reply buffer and wakes its
-    /// task; a subscriber that this message takes past its output-buffer
-    /// limit is scheduled to close at once, as Redis checks on every append.
+    /// Writes one message into client `id`'s replies (see [`crate::obuf::push_to`]).
     fn deliver(
         &mut self,
         publisher: &mut Client,
         id: u64,
         write: impl Fn(&mut BytesMut, Protocol),
     ) {
+        self.receivers += 1;
         if id == publisher.id {
             // Checked after its command, as every client's own replies are.
             let proto = publisher.proto;
@@ -389,18 +368,12 @@ impl Recipients<'_> {
         let Ok(mut subscriber) = rc.try_borrow_mut() else {
             return;
         };
-        // Redis writes nothing more to a client it is about to close.
-        if subscriber.close_asap {
-            return;
-        }
         let proto = subscriber.proto;
-        write(&mut subscriber.reply, proto);
-        // Not running a command (only the publisher is): its tail may be sealed.
-        subscriber.seal_reply();
-        if crate::obuf::check(self.limits, &mut subscriber, self.now_ms) {
+        if crate::obuf::push_to(self.limits, &mut subscriber, self.now_ms, |out| {
+            write(out, proto)
+        }) {
             self.closed += 1;
         }
-        subscriber.notify.notify_one();
     }
 }
 
