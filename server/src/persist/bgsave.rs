@@ -543,9 +543,7 @@ fn can_leave_idle() -> bool {
     if limit_ok {
         return true;
     }
-    // SAFETY: setpriority takes three integers and touches no memory of ours;
-    // on Linux, PRIO_PROCESS with who = 0 names the calling thread only.
-    let privileged = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, WRITER_NICE - 1) } == 0;
+    let privileged = super::set_thread_nice(WRITER_NICE - 1);
     set_nice_policy();
     privileged
 }
@@ -565,12 +563,9 @@ fn set_idle() -> bool {
 #[allow(unsafe_code)]
 fn set_nice_policy() -> bool {
     let param = libc::sched_param { sched_priority: 0 };
-    // SAFETY: as in set_idle; then setpriority takes three integers and
-    // touches no memory of ours (PRIO_PROCESS, 0: the calling thread).
-    unsafe {
-        libc::sched_setscheduler(0, libc::SCHED_OTHER, &param) == 0
-            && libc::setpriority(libc::PRIO_PROCESS, 0, WRITER_NICE) == 0
-    }
+    // SAFETY: as in set_idle.
+    let other = unsafe { libc::sched_setscheduler(0, libc::SCHED_OTHER, &param) } == 0;
+    other && super::set_thread_nice(WRITER_NICE)
 }
 
 #[cfg(test)]

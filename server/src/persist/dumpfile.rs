@@ -212,16 +212,6 @@ impl Write for DumpFile {
     }
 }
 
-/// Puts the calling thread (the I/O thread) at nice 19. It needs little CPU
-/// time, a moment per chunk, but it wakes up often; at nice 19 a wake-up
-/// does not cut into a client's or the command thread's time slice.
-#[allow(unsafe_code)]
-fn lower_priority() {
-    // SAFETY: setpriority takes three integers and touches no memory of ours;
-    // on Linux, PRIO_PROCESS with who = 0 names the calling thread only.
-    let _ = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
-}
-
 /// The file side, on the I/O thread.
 struct Sink {
     file: File,
@@ -266,7 +256,10 @@ impl Sink {
 
     /// The I/O thread: writes chunks until the last one, giving each back.
     fn run(mut self, chunks: &Receiver<Msg>, give_back: &Sender<Chunk>) -> io::Result<()> {
-        lower_priority();
+        // Nice 19: the thread needs little CPU time, a moment per chunk, but
+        // it wakes up often; at nice 19 a wake-up does not cut into a
+        // client's or the command thread's time slice.
+        super::set_thread_nice(19);
         loop {
             match chunks.recv() {
                 Ok(Msg::Full(mut chunk)) => {

@@ -31,6 +31,15 @@ pub const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, bu
 /// trying again (`CONFIG_BGSAVE_RETRY_DELAY`, seconds).
 const BGSAVE_RETRY_DELAY_S: i64 = 5;
 
+/// Sets the calling thread's nice value (the save's background threads run
+/// below the command thread); true if granted.
+#[allow(unsafe_code)]
+pub(crate) fn set_thread_nice(nice: libc::c_int) -> bool {
+    // SAFETY: setpriority takes three integers and touches no memory of ours;
+    // on Linux, PRIO_PROCESS with who = 0 names the calling thread only.
+    unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, nice) == 0 }
+}
+
 /// The persistence state INFO persistence reports.
 #[derive(Debug)]
 pub struct Persistence {
