@@ -516,16 +516,34 @@ fn a_slow_subscriber_is_closed_by_the_message_that_passes_its_limit() {
     assert!(info_u64(&mut con, "memory", "mem_clients_normal") < 1 << 20);
 }
 
-/// The same for a MONITOR client (the replica class, as in Redis): the
-/// lines of one EXEC take it past `client-output-buffer-limit replica`,
-/// and it is closed before the transaction ends.
+/// The same for a MONITOR client, which Redis 7.0 lists, kills and limits
+/// as a normal client (getClientType): the lines of one EXEC take it past
+/// `client-output-buffer-limit normal`, and it is closed before the
+/// transaction ends; the replica limit does not apply to it.
 #[test]
 fn a_slow_monitor_is_closed_by_the_line_that_passes_its_limit() {
-    let srv = start_server(&["--client-output-buffer-limit", "replica 1mb 0 0"]);
+    let srv = start_server(&[
+        "--client-output-buffer-limit",
+        "normal 1mb 0 0",
+        "--client-output-buffer-limit",
+        "replica 1kb 0 0",
+    ]);
     let mut monitor = srv.raw();
     monitor.write_all(b"MONITOR\r\n").unwrap();
     assert_eq!(read_exactly(&mut monitor, 5), b"+OK\r\n");
     let mut con = srv.connection();
+    let listed = |con: &mut redis::Connection, t: &str| -> String {
+        run(con, &["CLIENT", "LIST", "TYPE", t])
+    };
+    assert!(listed(&mut con, "normal").contains("flags=O"));
+    assert!(!listed(&mut con, "replica").contains("flags=O"));
+    // Under the replica class's 1 KB, this line alone would close it.
+    run::<String>(&mut con, &["SET", "small", &"v".repeat(2048)]);
+    assert!(
+        listed(&mut con, "normal").contains("flags=O"),
+        "{}",
+        srv.log()
+    );
     let value = vec![b'v'; 64 << 10];
     let sets: Vec<Vec<Vec<u8>>> = (0..64)
         .map(|i| vec![b"SET".to_vec(), format!("k{i}").into_bytes(), value.clone()])

@@ -238,6 +238,17 @@ impl Client {
         }
     }
 
+    /// The type Redis reports, filters and limits this client as
+    /// (`getClientType`): its kind, except that a MONITOR client, a replica
+    /// here as in Redis (which is what keeps it out of `timeout`), is a
+    /// normal client for CLIENT LIST/KILL TYPE and the output-buffer limits.
+    pub fn client_type(&self) -> ClientKind {
+        match self.kind {
+            ClientKind::Replica if self.monitor => ClientKind::Normal,
+            kind => kind,
+        }
+    }
+
     /// Output memory as CLIENT LIST's `omem` (`getClientOutputBufferMemoryUsage`),
     /// what the output-buffer limits measure: the memory holding replies not
     /// yet on the wire, beyond the 16 KB that play the part of Redis's static

@@ -63,11 +63,10 @@ pub fn memory_usage(client: &Client) -> usize {
 /// Whether `client` counts toward `maxmemory-clients`: normal and pub/sub
 /// clients, MONITOR included; never replicas or our master.
 pub fn counts_toward_limit(client: &Client) -> bool {
-    match client.kind {
-        ClientKind::Normal | ClientKind::PubSub => true,
-        ClientKind::Replica => client.monitor,
-        ClientKind::Master => false,
-    }
+    matches!(
+        client.client_type(),
+        ClientKind::Normal | ClientKind::PubSub
+    )
 }
 
 /// One tracked client: its size when last measured, and whether it may go.

@@ -1,8 +1,8 @@
 //! Client output-buffer limits (`client-output-buffer-limit <class> <hard> <soft>
 //! <soft-seconds>`), as Redis's checkClientOutputBufferLimits.
 //!
-//! Every client belongs to a class: normal, replica (also MONITOR clients, which
-//! Redis flags as replicas) or pubsub. Its output memory is what CLIENT LIST
+//! Every client belongs to a class: normal (MONITOR clients too, as in Redis's
+//! getClientType), replica or pubsub. Its output memory is what CLIENT LIST
 //! shows as `omem`: replies produced but not yet taken by the socket. Past the
 //! hard limit it is closed at once; past the soft limit for longer than the soft
 //! seconds it is closed too. That is the fix operators apply in seed case 3, and
@@ -23,7 +23,7 @@ use crate::state::Server;
 
 /// The class index of `client` in `client-output-buffer-limit`.
 pub fn class_of(client: &Client) -> usize {
-    match client.kind {
+    match client.client_type() {
         ClientKind::Replica => obuf_class::REPLICA,
         ClientKind::PubSub => obuf_class::PUBSUB,
         ClientKind::Normal | ClientKind::Master => obuf_class::NORMAL,

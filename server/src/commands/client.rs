@@ -250,7 +250,7 @@ fn list(ctx: &mut Ctx, args: &[Bytes]) {
 }
 
 fn matches_kind(c: &Client, kind: Option<ClientKind>) -> bool {
-    kind.is_none_or(|k| c.kind == k)
+    kind.is_none_or(|k| c.client_type() == k)
 }
 
 fn info(ctx: &mut Ctx, _args: &[Bytes]) {
@@ -341,7 +341,7 @@ impl KillFilter {
                 .laddr
                 .as_ref()
                 .is_none_or(|a| a.as_slice() == c.laddr.as_bytes())
-            && self.kind.is_none_or(|k| c.kind == k)
+            && self.kind.is_none_or(|k| c.client_type() == k)
             && self
                 .user
                 .as_ref()
