@@ -216,11 +216,17 @@ fn bgsave_writes_the_dataset_as_it_was_when_it_began() {
 fn bgsave_finishes_while_clients_keep_the_server_busy() {
     let scratch = Scratch(scratch_dir("persist-busy"));
     let dir = &scratch.0;
-    // A delay per key written keeps the save running while the writers below
-    // start; the test checks that it still was once they had written.
+    // A delay per key written keeps the save running (2.5 s at least) while
+    // the writers below start; the test checks that it still was once they
+    // had written.
     let mut srv = start_server_in(
         dir,
-        &["--enable-debug-command", "yes", "--rdb-key-save-delay", "5"],
+        &[
+            "--enable-debug-command",
+            "yes",
+            "--rdb-key-save-delay",
+            "50",
+        ],
     );
     let mut con = srv.connection();
     cmd(&mut con, &["DEBUG", "POPULATE", "50000", "key", "100"]).unwrap();

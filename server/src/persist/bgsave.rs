@@ -317,6 +317,7 @@ impl WriterJob {
             w.aux(name.as_bytes(), value.as_bytes()).map_err(err)?;
         }
         let mut current_db = None;
+        let mut delay = save::KeyDelay::new(self.key_delay_us);
         loop {
             match rx.recv() {
                 Ok(Batch::Keys(db, items)) => {
@@ -332,11 +333,14 @@ impl WriterJob {
                         let meta = self.access.meta(item.lru, item.expire_ms);
                         w.key(item.key.as_bytes(), &item.value, &meta)
                             .map_err(err)?;
-                        save::key_delay(self.key_delay_us);
+                        delay.key();
                     }
                     pacer.check();
                 }
-                Ok(Batch::End) => break,
+                Ok(Batch::End) => {
+                    delay.finish();
+                    break;
+                }
                 // The server abandoned the save.
                 Err(_) => return Err("Background save aborted".into()),
             }

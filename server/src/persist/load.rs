@@ -51,7 +51,7 @@ pub fn load_file(server: &mut Server, path: &Path, merge: bool) -> Result<Loaded
         std::fs::read(path).map_err(|e| LoadError::Io(crate::config::special::strerror(&e)))?;
     let opts = load_options(&server.config, server.rng.next_u64());
     let now = server.clock.now_ms();
-    let delay = server.config.key_load_delay;
+    let mut delay = save::KeyDelay::new(server.config.key_load_delay);
     let mut loaded = Loaded::default();
     let keyspace = &mut server.keyspace;
     let mut on_record = |record: Record| -> Result<(), String> {
@@ -81,13 +81,14 @@ pub fn load_file(server: &mut Server, path: &Path, merge: bool) -> Result<Loaded
                     db.set_expire(&k.key, when);
                 }
                 loaded.keys += 1;
-                save::key_delay(delay);
+                delay.key();
             }
             Record::SelectDb(_) | Record::ResizeDb { .. } | Record::Function(_) => {}
         }
         Ok(())
     };
     reader::load(&data, &opts, &mut on_record).map_err(LoadError::Rdb)?;
+    delay.finish();
     log::line(
         LogLevel::Notice,
         now,

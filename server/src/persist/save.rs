@@ -90,10 +90,79 @@ pub fn write_options(config: &Config) -> WriteOptions {
     }
 }
 
-/// Sleeps `rdb-key-save-delay` / `key-load-delay` microseconds (test hooks).
-pub fn key_delay(us: i64) {
+/// Paces a save or load to `rdb-key-save-delay` / `key-load-delay`
+/// microseconds per key (Redis's test hooks, which make a slow save or load
+/// reproducible on a small data set).
+///
+/// Redis sleeps after every key. A sleep of 10 µs is a wake-up per key, and on
+/// a loaded machine each wake-up waits for a CPU: with one busy loop beside it
+/// on 2 vCPUs, a 100,000-key save at 10 µs per key took over 20 s instead of
+/// about 1 s. So the keys follow a schedule instead: key `n` is due `n` delays
+/// after the start, the thread sleeps only once it is at least
+/// [`KeyDelay::MIN_SLEEP_US`] ahead, and time lost waiting for a CPU is not
+/// added on top. The whole run lasts as long as Redis's would on an idle
+/// machine. A negative value `-n` is Redis's short delay: 1 µs every `n` keys
+/// on average (`debugDelay` sleeps 1 µs with probability 1/n).
+#[derive(Debug)]
+pub struct KeyDelay {
+    per_key_us: u64,
+    /// Keys per `per_key_us`: 1, or `n` for a delay of `-n`.
+    keys_per: u64,
+    start_us: u64,
+    keys: u64,
+}
+
+impl KeyDelay {
+    /// Shortest sleep taken: shorter ones are mostly wake-up cost.
+    pub const MIN_SLEEP_US: u64 = 1_000;
+
+    /// A schedule of `us` per key from now (none for 0).
+    pub fn new(us: i64) -> KeyDelay {
+        let (per_key_us, keys_per) = match u64::try_from(us) {
+            Ok(us) => (us, 1),
+            Err(_) => (1, us.unsigned_abs()),
+        };
+        KeyDelay {
+            per_key_us,
+            keys_per,
+            start_us: crate::clock::pacing_us(),
+            keys: 0,
+        }
+    }
+
+    /// Counts one key done, and sleeps if the schedule is far enough ahead.
+    pub fn key(&mut self) {
+        if self.per_key_us > 0 {
+            self.keys += 1;
+            sleep_us(self.ahead_us(crate::clock::pacing_us(), Self::MIN_SLEEP_US));
+        }
+    }
+
+    /// Sleeps out what the schedule still owes (call after the last key).
+    pub fn finish(&mut self) {
+        if self.per_key_us > 0 {
+            sleep_us(self.ahead_us(crate::clock::pacing_us(), 1));
+        }
+    }
+
+    /// How long to sleep at monotonic `now_us`: the time until the last key
+    /// counted is due, if that is at least `min_us`, else 0.
+    fn ahead_us(&self, now_us: u64, min_us: u64) -> u64 {
+        let due = self
+            .start_us
+            .saturating_add(self.keys.saturating_mul(self.per_key_us) / self.keys_per);
+        let ahead = due.saturating_sub(now_us);
+        if ahead >= min_us {
+            ahead
+        } else {
+            0
+        }
+    }
+}
+
+fn sleep_us(us: u64) {
     if us > 0 {
-        std::thread::sleep(std::time::Duration::from_micros(us as u64));
+        std::thread::sleep(std::time::Duration::from_micros(us));
     }
 }
 
@@ -169,6 +238,7 @@ fn write_file(server: &Server, path: &Path) -> Result<(), String> {
             .map_err(write_err)?;
     }
     let access = AccessMeta::from_config(&server.config, server.clock.now_ms());
+    let mut delay = KeyDelay::new(server.config.rdb_key_save_delay);
     for (index, db) in server.keyspace.dbs().iter().enumerate() {
         if db.is_empty() {
             continue;
@@ -179,8 +249,83 @@ fn write_file(server: &Server, path: &Path) -> Result<(), String> {
             let key = entry.key().as_bytes();
             let meta = access.meta(entry.lru(), db.get_expire(key));
             w.key(key, entry.value(), &meta).map_err(write_err)?;
-            key_delay(server.config.rdb_key_save_delay);
+            delay.key();
         }
     }
+    delay.finish();
     w.finish().map_err(write_err)?.finish().map_err(write_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schedule(per_key_us: u64) -> KeyDelay {
+        KeyDelay {
+            per_key_us,
+            keys_per: 1,
+            start_us: 0,
+            keys: 0,
+        }
+    }
+
+    #[test]
+    fn short_delays_add_up_to_one_sleep_per_millisecond() {
+        let mut d = schedule(10);
+        let mut sleeps = Vec::new();
+        let mut now = 0;
+        for _ in 0..250 {
+            d.keys += 1;
+            let s = d.ahead_us(now, KeyDelay::MIN_SLEEP_US);
+            now += s;
+            if s > 0 {
+                sleeps.push(s);
+            }
+        }
+        assert_eq!(sleeps, vec![1_000, 1_000]);
+        // The 500 µs still owed are slept at the end.
+        assert_eq!(d.ahead_us(now, 1), 500);
+    }
+
+    #[test]
+    fn time_lost_waiting_is_not_added_on_top() {
+        let mut d = schedule(100);
+        d.keys = 50; // due at 5 ms
+        assert_eq!(d.ahead_us(3_000, KeyDelay::MIN_SLEEP_US), 2_000);
+        // Held off the CPU until 9 ms: the next keys run without sleeping
+        // until the schedule is ahead again.
+        d.keys = 60;
+        assert_eq!(d.ahead_us(9_000, KeyDelay::MIN_SLEEP_US), 0);
+        d.keys = 100;
+        assert_eq!(d.ahead_us(9_000, KeyDelay::MIN_SLEEP_US), 1_000);
+    }
+
+    #[test]
+    fn long_delays_sleep_after_every_key_and_none_means_none() {
+        let mut d = schedule(5_000);
+        d.keys = 1;
+        assert_eq!(d.ahead_us(0, KeyDelay::MIN_SLEEP_US), 5_000);
+        let mut off = KeyDelay::new(0);
+        off.key();
+        assert_eq!((off.per_key_us, off.keys), (0, 0));
+        let huge = KeyDelay {
+            per_key_us: u64::MAX,
+            keys_per: 1,
+            start_us: 7,
+            keys: 3,
+        };
+        assert_eq!(huge.ahead_us(0, 1), u64::MAX);
+    }
+
+    #[test]
+    fn a_negative_delay_is_one_microsecond_every_so_many_keys() {
+        let mut d = KeyDelay::new(-4);
+        d.start_us = 0;
+        d.keys = 4_000;
+        assert_eq!(d.ahead_us(0, KeyDelay::MIN_SLEEP_US), 1_000);
+        d.keys = 3_999;
+        assert_eq!(d.ahead_us(0, KeyDelay::MIN_SLEEP_US), 0);
+        let extreme = KeyDelay::new(i64::MIN);
+        assert_eq!(extreme.keys_per, 1 << 63);
+    }
 }
