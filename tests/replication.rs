@@ -606,6 +606,11 @@ fn info_and_role_follow_a_real_replica() {
     });
     assert!(settled, "offset, slave0, ROLE: {seen:?}");
     assert_eq!(info_u64(&mut con, "replication", "connected_slaves"), 1);
+    // As in Redis 7.0, the replica's link is not a connected client, though
+    // CLIENT LIST shows it.
+    assert_eq!(info_u64(&mut con, "clients", "connected_clients"), 1);
+    let listed: String = redis::cmd("CLIENT").arg("LIST").query(&mut con).unwrap();
+    assert_eq!(listed.lines().count(), 2, "{listed}");
     assert_eq!(info_u64(&mut con, "stats", "sync_full"), 1);
     assert_eq!(info_u64(&mut con, "stats", "sync_partial_err"), 0);
     let log = server.log();

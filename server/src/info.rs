@@ -141,7 +141,13 @@ fn clients_section(server: &Server, out: &mut String) {
         }
     }
     out.push_str("# Clients\r\n");
-    field!(out, "connected_clients", server.clients.len());
+    // Redis counts replicas in connected_slaves only.
+    let replicas = server.repl.ids.len();
+    field!(
+        out,
+        "connected_clients",
+        server.clients.len().saturating_sub(replicas)
+    );
     field!(out, "cluster_connections", 0);
     field!(out, "maxclients", server.config.maxclients);
     field!(out, "client_recent_max_input_buffer", max_in);
