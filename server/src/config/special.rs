@@ -289,11 +289,13 @@ pub const BIND: Special = Special {
         if args.len() > BIND_MAX {
             return Err("Too many bind addresses specified.".into());
         }
-        c.bind = if args.len() == 1 && args[0].is_empty() {
-            Vec::new()
-        } else {
-            args.to_vec()
-        };
+        let nowhere = args.len() == 1 && args[0].is_empty();
+        if !nowhere && !args.iter().all(|a| bindable(a)) {
+            // Redis finds out when listening fails; here CONFIG REWRITE would
+            // otherwise write a line that does not load back.
+            return Err("Failed to bind to specified addresses.".into());
+        }
+        c.bind = if nowhere { Vec::new() } else { args.to_vec() };
         Ok(())
     },
     get: |c| c.bind.join(" "),
@@ -310,6 +312,17 @@ pub const BIND: Special = Special {
         state.rewrite_line(name, format!("{name} {addresses}"), true);
     },
 };
+
+/// True if `address` can name an interface: an IP address, `*`, or a host
+/// name, optionally behind the `-` that makes it optional. No quotes,
+/// backslashes, spaces or control bytes, which no address has.
+fn bindable(address: &str) -> bool {
+    let name = address.strip_prefix('-').unwrap_or(address);
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'\\'))
+}
 
 /// `replicaof <host> <port>` or `replicaof no one`.
 pub const REPLICAOF: Special = Special {
@@ -405,6 +418,40 @@ mod tests {
         assert_eq!(notify_flags("Ex").map(notify_string).as_deref(), Some("xE"));
         assert_eq!(notify_flags("").map(notify_string).as_deref(), Some(""));
         assert_eq!(notify_flags("KQ"), None);
+    }
+
+    #[test]
+    fn bind_takes_addresses_and_refuses_bytes_no_address_has() {
+        let mut c = Config::default();
+        let mut state = SetState {
+            reading_file: false,
+            save_loaded: false,
+        };
+        let args = |list: &[&str]| list.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        for good in [
+            &["127.0.0.1", "-::1"][..],
+            &["*", "-::*"],
+            &["localhost"],
+            &["fe80::1%eth0"],
+        ] {
+            (BIND.set)(&mut c, &args(good), &mut state).unwrap();
+            assert_eq!(c.bind, args(good));
+        }
+        (BIND.set)(&mut c, &args(&[""]), &mut state).unwrap();
+        assert!(c.bind.is_empty());
+        for bad in [
+            &["\0\0el"][..],
+            &["a\"b"],
+            &["127.0.0.1", ""],
+            &["-"],
+            &["a\tb"],
+        ] {
+            assert_eq!(
+                (BIND.set)(&mut c, &args(bad), &mut state).unwrap_err(),
+                "Failed to bind to specified addresses."
+            );
+            assert!(c.bind.is_empty(), "a refused bind changed the value");
+        }
     }
 
     #[test]
