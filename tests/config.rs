@@ -102,6 +102,81 @@ fn config_set_is_atomic_with_redis_errors() {
     assert_eq!(read_only["replica-read-only"], "no");
 }
 
+/// CONFIG SET port and bind listen again at once, as Redis's do: a new
+/// port takes connections and the old one stops, clients already connected
+/// stay, and an address or port that cannot be bound undoes the whole call
+/// with Redis's error and keeps the old listeners.
+#[test]
+fn config_set_port_and_bind_listen_again() {
+    let server = start_server(&[]);
+    let mut con = server.connection();
+    let old_port = server.port();
+    let connect = |port: u16| {
+        redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+            .unwrap()
+            .get_connection_with_timeout(std::time::Duration::from_secs(2))
+    };
+    let pings = |port: u16| {
+        connect(port)
+            .and_then(|mut c| redis::cmd("PING").query::<String>(&mut c))
+            .is_ok_and(|p| p == "PONG")
+    };
+
+    let old_bind = config_get(&mut con, "bind")["bind"].clone();
+    // 192.0.2.1 (TEST-NET-1) is no address of this machine.
+    let err = error_text(config_set(&mut con, &[("bind", "192.0.2.1")]));
+    assert!(
+        err.contains("CONFIG SET failed (possibly related to argument 'bind') - Failed to bind to specified addresses."),
+        "{err}"
+    );
+    assert_eq!(config_get(&mut con, "bind")["bind"], old_bind);
+    assert!(pings(old_port), "the old listeners were not restored");
+
+    // A port someone else holds: refused, and maxmemory set in the same call
+    // is undone with it.
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = holder.local_addr().unwrap().port();
+    let err = error_text(config_set(
+        &mut con,
+        &[("maxmemory", "5mb"), ("port", &taken.to_string())],
+    ));
+    assert!(
+        err.contains("CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs."),
+        "{err}"
+    );
+    assert_eq!(config_get(&mut con, "maxmemory")["maxmemory"], "0");
+    assert_eq!(config_get(&mut con, "port")["port"], old_port.to_string());
+    assert!(pings(old_port));
+    drop(holder);
+    let log = server.log();
+    assert!(
+        log.contains("Failed applying new configuration. Possibly related to new port setting. Restoring previous settings."),
+        "{log}"
+    );
+
+    // A free port: the server moves there; the old port refuses, and this
+    // connection, accepted on it, still works.
+    let new_port = free_port();
+    assert_eq!(
+        config_set(&mut con, &[("port", &new_port.to_string())]).unwrap(),
+        "OK"
+    );
+    assert!(pings(new_port));
+    assert!(connect(old_port).is_err(), "the old port still listens");
+    assert_eq!(
+        redis::cmd("PING").query::<String>(&mut con).unwrap(),
+        "PONG"
+    );
+
+    // bind with a port unchanged rebinds the same port at once.
+    assert_eq!(
+        config_set(&mut con, &[("bind", "127.0.0.1")]).unwrap(),
+        "OK"
+    );
+    assert!(pings(new_port));
+    assert_eq!(config_get(&mut con, "bind")["bind"], "127.0.0.1");
+}
+
 #[test]
 fn file_and_command_line_are_read_like_redis_server() {
     let dir = scratch_dir("config-load");

@@ -53,7 +53,7 @@ enum Next {
 /// Accepts connections on `listener` forever.
 pub async fn accept_loop(
     shared: Rc<RefCell<Server>>,
-    listener: TcpListener,
+    listener: Rc<TcpListener>,
     writes: Rc<PendingWrites>,
 ) {
     loop {

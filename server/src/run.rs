@@ -114,15 +114,83 @@ pub async fn run(options: StartOptions) -> i32 {
     let shared = Rc::new(RefCell::new(server));
     let writes = Rc::new(crate::writes::PendingWrites::default());
     tokio::task::spawn_local(crate::writes::flusher(shared.clone(), writes.clone()));
-    for listener in listeners {
-        tokio::task::spawn_local(net::accept_loop(shared.clone(), listener, writes.clone()));
-    }
+    let (relisten, fresh) = tokio::sync::mpsc::unbounded_channel();
+    shared.borrow_mut().relisten = Some(relisten);
+    tokio::task::spawn_local(listen_on(shared.clone(), listeners, fresh, writes.clone()));
     tokio::task::spawn_local(server_cron(shared.clone()));
     tokio::task::spawn_local(crate::busy_poll::poller(writes.busy_poll.clone()));
     tokio::task::spawn_local(signals(shared.clone()));
     tokio::task::spawn_local(crate::persist::bgsave::drive(shared.clone()));
     shutdown.notified().await;
     finish(&shared)
+}
+
+/// Accepts on `listeners`, and on every set that CONFIG SET port/bind sends
+/// later; the clients accepted before stay connected, as in Redis.
+async fn listen_on(
+    shared: Rc<RefCell<Server>>,
+    listeners: Vec<TcpListener>,
+    mut fresh: tokio::sync::mpsc::UnboundedReceiver<Vec<TcpListener>>,
+    writes: Rc<crate::writes::PendingWrites>,
+) {
+    let mut next = Some(listeners);
+    while let Some(listeners) = next {
+        for listener in listeners {
+            let listener = Rc::new(listener);
+            let task = tokio::task::spawn_local(net::accept_loop(
+                shared.clone(),
+                listener.clone(),
+                writes.clone(),
+            ));
+            shared
+                .borrow_mut()
+                .listening
+                .push((listener, task.abort_handle()));
+        }
+        next = fresh.recv().await;
+    }
+}
+
+/// CONFIG SET's re-listen after `port` or `bind` changed (Redis's
+/// changeBindAddr and changeListenPort): closes the listening sockets, binds
+/// the new addresses and hands them to the accepting task. If one that is not
+/// optional fails to bind, the old configuration `before` is bound again and
+/// the error is Redis's, for CONFIG SET to reply and undo the call. Clients
+/// already connected are not touched.
+pub fn relisten(server: &mut Server, name: &str, before: &Config) -> Result<(), String> {
+    let Some(tx) = server.relisten.clone() else {
+        return Ok(()); // no network here
+    };
+    for (listener, task) in server.listening.drain(..) {
+        // The loop is cancelled before it could see the socket fail; shutting
+        // the socket down stops it listening now (its task drops it later),
+        // so the same address and port can be bound again at once.
+        task.abort();
+        let _ = socket2::SockRef::from(&*listener).shutdown(std::net::Shutdown::Both);
+    }
+    let now = server.clock.now_ms();
+    if let Ok(listeners) = bind_all(&server.config, now) {
+        let _ = tx.send(listeners);
+        return Ok(());
+    }
+    log::line(
+        LogLevel::Warning,
+        now,
+        &format!(
+            "Failed applying new configuration. Possibly related to new {name} setting. Restoring previous settings."
+        ),
+    );
+    match bind_all(before, now) {
+        Ok(listeners) => {
+            let _ = tx.send(listeners);
+        }
+        Err(()) => log::line(LogLevel::Warning, now, "Failed to restore old listeners"),
+    }
+    Err(if name == "port" {
+        "Unable to listen on this port. Check server logs.".to_string()
+    } else {
+        "Failed to bind to specified addresses.".to_string()
+    })
 }
 
 /// Binds every `bind` address; a leading '-' marks an address that may fail.

@@ -165,6 +165,11 @@ pub struct Server {
     pub shutdown_requested: bool,
     /// Wakes the main task when a shutdown is requested.
     pub shutdown: Rc<tokio::sync::Notify>,
+    /// Hands freshly bound listeners to the task that accepts on them (CONFIG
+    /// SET port/bind); None where no network runs (unit tests, drills).
+    pub relisten: Option<tokio::sync::mpsc::UnboundedSender<Vec<tokio::net::TcpListener>>>,
+    /// The listening sockets and their accept loops, for CONFIG SET to close.
+    pub listening: Vec<(Rc<tokio::net::TcpListener>, tokio::task::AbortHandle)>,
 }
 
 /// CLIENT PAUSE WRITE|ALL.
@@ -225,6 +230,8 @@ impl Server {
             pause: None,
             shutdown_requested: false,
             shutdown: Default::default(),
+            relisten: None,
+            listening: Vec::new(),
         }
     }
 

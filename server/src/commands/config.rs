@@ -101,8 +101,21 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) {
         local_client: crate::dispatch::is_local(&ctx.client.addr),
         loading: false,
     };
+    let before = ctx.server.config.clone();
     match ctx.server.config.set(&pairs, set_context) {
         Ok(changed) => {
+            // Re-listening can fail; then the whole CONFIG SET is undone,
+            // as Redis restores every value of the call.
+            let moved = ["bind", "port"].into_iter().find(|n| changed.contains(n));
+            if let Some(name) = moved {
+                if let Err(e) = crate::run::relisten(ctx.server, name, &before) {
+                    ctx.server.config = before;
+                    ctx.reply().error(&format!(
+                        "ERR CONFIG SET failed (possibly related to argument '{name}') - {e}"
+                    ));
+                    return;
+                }
+            }
             config_changed(ctx.server, &changed);
             ctx.reply().ok();
         }
@@ -111,10 +124,8 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) {
 }
 
 /// Where the server reacts to parameters whose new value needs more than a
-/// field write (Redis's apply functions). The lead wires the reactions here:
-/// `port`, `bind` (re-listen), `maxclients`, `appendonly` (start/stop AOF),
-/// `repl-backlog-size` (resize), `maxmemory` (evict), `hz`, `requirepass`
-/// (clients already authenticated stay so), `slowlog-max-len` (trim).
+/// field write (Redis's apply functions). `port` and `bind` re-listen before
+/// this, in CONFIG SET itself, because that may fail and undo the call.
 pub fn config_changed(server: &mut Server, changed: &[&'static str]) {
     for name in changed {
         match *name {
@@ -126,8 +137,7 @@ pub fn config_changed(server: &mut Server, changed: &[&'static str]) {
             "logfile" => {
                 let _ = crate::log::configure(server.config.loglevel, &server.config.logfile);
             }
-            // port/bind: listeners are bound at start-up only for now; the new
-            // value shows in CONFIG GET and is used by CONFIG REWRITE.
+            // port and bind re-listen in config_set, which can still refuse.
             _ => {}
         }
     }
