@@ -175,6 +175,26 @@ fn config_set_port_and_bind_listen_again() {
     );
     assert!(pings(new_port));
     assert_eq!(config_get(&mut con, "bind")["bind"], "127.0.0.1");
+
+    // A host name binds its IPv4 address, as Redis's getaddrinfo does.
+    assert_eq!(
+        config_set(&mut con, &[("bind", "localhost")]).unwrap(),
+        "OK"
+    );
+    assert!(pings(new_port));
+
+    // Port 0 listens nowhere; the connections already made go on.
+    assert_eq!(config_set(&mut con, &[("port", "0")]).unwrap(), "OK");
+    assert!(connect(new_port).is_err(), "port 0 still listens");
+    assert_eq!(
+        redis::cmd("PING").query::<String>(&mut con).unwrap(),
+        "PONG"
+    );
+    assert_eq!(
+        config_set(&mut con, &[("port", &new_port.to_string())]).unwrap(),
+        "OK"
+    );
+    assert!(pings(new_port));
 }
 
 #[test]

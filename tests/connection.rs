@@ -254,6 +254,28 @@ fn busy_port_fails_like_redis() {
     assert!(text.contains("Address already in use"), "{text}");
 }
 
+/// `port 0`, `bind ""`, or only optional addresses that do not exist: no
+/// TCP listener, and Redis's start-up gives up with the same line.
+#[test]
+fn a_server_that_listens_nowhere_exits_like_redis() {
+    for args in [
+        &["--port", "0"][..],
+        &["--port", &free_port().to_string(), "--bind", ""],
+        &["--port", &free_port().to_string(), "--bind", "-192.0.2.1"],
+    ] {
+        let out = std::process::Command::new(SERVER_BIN)
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("Configured to not listen anywhere, exiting."),
+            "{args:?}: {text}"
+        );
+    }
+}
+
 #[test]
 fn bad_config_file_fails_with_redis_message() {
     let dir = scratch_dir("badconf");

@@ -103,6 +103,14 @@ pub async fn run(options: StartOptions) -> i32 {
             return 1;
         }
     };
+    if listeners.is_empty() {
+        log::line(
+            LogLevel::Warning,
+            now,
+            "Configured to not listen anywhere, exiting.",
+        );
+        return 1;
+    }
     write_pidfile(&server.config.pidfile);
     log::line(LogLevel::Warning, now, "Server initialized");
     if !crate::persist::load::load_at_startup(&mut server) {
@@ -194,8 +202,14 @@ pub fn relisten(server: &mut Server, name: &str, before: &Config) -> Result<(), 
 }
 
 /// Binds every `bind` address; a leading '-' marks an address that may fail.
+/// `port 0` or `bind ""` means no TCP listener at all, as in Redis (start-up
+/// then refuses to run; CONFIG SET may leave a server reachable only through
+/// the connections it has).
 fn bind_all(config: &Config, now: i64) -> Result<Vec<TcpListener>, ()> {
     let mut listeners = Vec::new();
+    if config.port == 0 {
+        return Ok(listeners);
+    }
     for spec in &config.bind {
         let (optional, addr) = match spec.strip_prefix('-') {
             Some(rest) => (true, rest),
@@ -231,9 +245,6 @@ fn bind_all(config: &Config, now: i64) -> Result<Vec<TcpListener>, ()> {
             }
         }
     }
-    if listeners.is_empty() {
-        return Err(());
-    }
     Ok(listeners)
 }
 
@@ -247,10 +258,10 @@ fn io_message(e: &std::io::Error) -> String {
 }
 
 fn listen(host: &str, port: u16, backlog: u32) -> std::io::Result<TcpListener> {
-    let ip: std::net::IpAddr = host
-        .parse()
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "Invalid address"))?;
-    let addr = SocketAddr::new(ip, port);
+    let addr = match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => SocketAddr::new(ip, port),
+        Err(_) => resolve(host, port)?,
+    };
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
@@ -262,6 +273,21 @@ fn listen(host: &str, port: u16, backlog: u32) -> std::io::Result<TcpListener> {
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(backlog)
+}
+
+/// A host name's first IPv4 address, as Redis's anetTcpServer asks
+/// getaddrinfo for an address without a ':' (a blocking lookup, there too).
+fn resolve(host: &str, port: u16) -> std::io::Result<SocketAddr> {
+    use std::net::ToSocketAddrs;
+    (host, port)
+        .to_socket_addrs()?
+        .find(SocketAddr::is_ipv4)
+        .ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::AddrNotAvailable,
+                "Name has no IPv4 address",
+            )
+        })
 }
 
 fn write_pidfile(path: &str) {
