@@ -423,10 +423,7 @@ mod tests {
     #[test]
     fn bind_takes_addresses_and_refuses_bytes_no_address_has() {
         let mut c = Config::default();
-        let mut state = SetState {
-            reading_file: false,
-            save_loaded: false,
-        };
+        let mut state = SetState::default();
         let args = |list: &[&str]| list.iter().map(|a| a.to_string()).collect::<Vec<_>>();
         for good in [
             &["127.0.0.1", "-::1"][..],
