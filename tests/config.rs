@@ -138,12 +138,23 @@ fn config_set_port_and_bind_listen_again() {
     let taken = holder.local_addr().unwrap().port();
     let err = error_text(config_set(
         &mut con,
-        &[("maxmemory", "5mb"), ("port", &taken.to_string())],
+        &[("maxmemory", "5mb"), ("PORT", &taken.to_string())],
     ));
     assert!(
         err.contains("CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs."),
         "{err}"
     );
+    // Both changed: the one first in the call is applied, and named, first.
+    let err = error_text(config_set(
+        &mut con,
+        &[("port", &taken.to_string()), ("bind", "192.0.2.1")],
+    ));
+    assert!(err.contains("argument 'port') - Unable to listen"), "{err}");
+    let err = error_text(config_set(
+        &mut con,
+        &[("bind", "192.0.2.1"), ("port", &taken.to_string())],
+    ));
+    assert!(err.contains("argument 'bind') - Failed to bind"), "{err}");
     assert_eq!(config_get(&mut con, "maxmemory")["maxmemory"], "0");
     assert_eq!(config_get(&mut con, "port")["port"], old_port.to_string());
     assert!(pings(old_port));

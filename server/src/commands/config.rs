@@ -105,8 +105,13 @@ fn config_set(ctx: &mut Ctx<'_>, args: &[Bytes]) {
     match ctx.server.config.set(&pairs, set_context) {
         Ok(changed) => {
             // Re-listening can fail; then the whole CONFIG SET is undone,
-            // as Redis restores every value of the call.
-            let moved = ["bind", "port"].into_iter().find(|n| changed.contains(n));
+            // as Redis restores every value of the call. Redis applies in the
+            // call's order, so the error names whichever of the two came first.
+            let moved = pairs.iter().find_map(|(n, _)| {
+                ["bind", "port"]
+                    .into_iter()
+                    .find(|p| n.eq_ignore_ascii_case(p) && changed.contains(p))
+            });
             if let Some(name) = moved {
                 if let Err(e) = crate::run::relisten(ctx.server, name, &before) {
                     ctx.server.config = before;
