@@ -1,8 +1,9 @@
 //! RDB persistence end to end: SAVE and a restart, BGSAVE's point-in-time view
 //! while clients keep writing, DEBUG RELOAD, save points, MISCONF after a failed
-//! background save, SHUTDOWN SAVE/NOSAVE and the final save on SIGTERM, and the
-//! refusal of a corrupt dump at start-up. Dumps are compared through DEBUG
-//! DIGEST, which covers every key, value and TTL.
+//! background save, SHUTDOWN SAVE/NOSAVE and the final save on SIGTERM, the
+//! refusal of a corrupt dump at start-up, and the CPUs `server_cpulist` and
+//! `bgsave_cpulist` give the threads. Dumps are compared through DEBUG DIGEST,
+//! which covers every key, value and TTL.
 
 mod common;
 
@@ -281,6 +282,73 @@ fn bgsave_finishes_while_clients_keep_the_server_busy() {
     let srv = start_server_in(dir, &["--enable-debug-command", "yes"]);
     let mut con = srv.connection();
     assert_eq!(digest(&mut con), at_start);
+}
+
+/// The CPUs this test may run on, lowest first (Cpus_allowed_list's syntax).
+fn allowed_cpus(status: &str) -> Vec<usize> {
+    let list = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .expect("Cpus_allowed_list")
+        .trim();
+    let mut cpus = Vec::new();
+    for item in list.split(',') {
+        let (a, b) = item.split_once('-').unwrap_or((item, item));
+        cpus.extend(a.parse::<usize>().unwrap()..=b.parse::<usize>().unwrap());
+    }
+    cpus
+}
+
+#[test]
+fn cpu_lists_pin_the_command_thread_and_the_save_threads() {
+    let status = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+    let cpus = allowed_cpus(&status("/proc/self/status"));
+    let (first, last) = (cpus[0].to_string(), cpus[cpus.len() - 1].to_string());
+    // Slow enough that the save's threads are still there to be looked at.
+    let srv = start_server(&[
+        "--enable-debug-command",
+        "yes",
+        "--rdb-key-save-delay",
+        "1000",
+        "--server_cpulist",
+        &first,
+        "--bgsave_cpulist",
+        &last,
+    ]);
+    let mut con = srv.connection();
+    cmd(&mut con, &["DEBUG", "POPULATE", "20000"]).unwrap();
+    assert_eq!(
+        q::<String>(&mut con, &["BGSAVE"]),
+        "Background saving started"
+    );
+    let tasks = format!("/proc/{}/task", srv.pid());
+    let threads = || {
+        let mut seen = std::collections::BTreeMap::new();
+        for task in std::fs::read_dir(&tasks).unwrap().flatten() {
+            let dir = task.path();
+            let comm = status(&format!("{}/comm", dir.display()));
+            let cpus = allowed_cpus(&status(&format!("{}/status", dir.display())));
+            seen.insert(comm.trim().to_string(), cpus);
+        }
+        seen
+    };
+    // The writer starts the I/O thread once it has opened the file.
+    assert!(wait_until(WAIT, || threads().contains_key("redrill-dumpio")));
+    let seen = threads();
+    let want = |cpu: &str| Some(vec![cpu.parse::<usize>().unwrap()]);
+    assert_eq!(
+        seen.get("redrill-server").cloned(),
+        want(&first),
+        "{seen:?}"
+    );
+    assert_eq!(seen.get("redrill-bgsave").cloned(), want(&last), "{seen:?}");
+    assert_eq!(seen.get("redrill-dumpio").cloned(), want(&last), "{seen:?}");
+    // Immutable, as in Redis.
+    let err = cmd(&mut con, &["CONFIG", "SET", "bgsave_cpulist", "0"]).unwrap_err();
+    assert!(
+        err.to_string().contains("can't set immutable config"),
+        "{err}"
+    );
 }
 
 #[test]

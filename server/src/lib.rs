@@ -13,6 +13,7 @@
 //! - `replicas` serves SYNC/PSYNC and feeds the propagation stream,
 //! - `info`, `slowlog`, `latency`, `log`, `clock`, `alloc` are what they say.
 
+pub mod affinity;
 pub mod alloc;
 pub mod blocking;
 pub mod busy_poll;

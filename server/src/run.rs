@@ -117,6 +117,10 @@ pub async fn run(options: StartOptions) -> i32 {
         return 1;
     }
     let now = server.clock.now_ms();
+    // Where Redis pins its main thread: after loading, before the event loop.
+    if let Some(e) = crate::affinity::apply("server_cpulist", &server.config.server_cpulist) {
+        log::line(LogLevel::Verbose, now, &e);
+    }
     log::line(LogLevel::Notice, now, "Ready to accept connections");
     let shutdown = server.shutdown.clone();
     let shared = Rc::new(RefCell::new(server));

@@ -148,6 +148,10 @@ pub struct Config {
     pub dbfilename: String,
     /// `pidfile`.
     pub pidfile: String,
+    /// `server_cpulist`: CPUs for the command thread (empty: any).
+    pub server_cpulist: String,
+    /// `bgsave_cpulist`: CPUs for a background save's threads (empty: inherit).
+    pub bgsave_cpulist: String,
 
     /// `enable-protected-configs`: may CONFIG SET change `dir`, `dbfilename`?
     pub enable_protected_configs: Protection,
@@ -341,6 +345,8 @@ impl Default for Config {
             dir: ".".into(),
             dbfilename: "dump.rdb".into(),
             pidfile: String::new(),
+            server_cpulist: String::new(),
+            bgsave_cpulist: String::new(),
             enable_protected_configs: Protection::No,
             enable_module_command: Protection::No,
             daemonize: false,

@@ -29,6 +29,7 @@ use storage::rdb::writer::{RdbWriter, WriteOptions};
 use storage::SnapItem;
 
 use super::save::{self, AccessMeta};
+use crate::affinity::{self, CpuSet};
 use crate::config::LogLevel;
 use crate::log;
 use crate::state::Server;
@@ -117,6 +118,13 @@ pub fn start(server: &mut Server) -> Result<(), String> {
         cancel: Arc::new(AtomicBool::new(false)),
         // start() runs on the command thread.
         command_thread: std::fs::canonicalize(THIS_THREAD).ok(),
+        cpus: match affinity::from_config("bgsave_cpulist", &server.config.bgsave_cpulist) {
+            Ok(cpus) => cpus,
+            Err(e) => {
+                log::line(LogLevel::Verbose, now, &e);
+                None
+            }
+        },
     };
     let cancel = job.cancel.clone();
     let temp = job.temp.clone();
@@ -296,11 +304,19 @@ struct WriterJob {
     cancel: Arc<AtomicBool>,
     /// The command thread's /proc directory, for the pacer.
     command_thread: Option<PathBuf>,
+    /// `bgsave_cpulist`, where Redis pins its fork child; `None`: inherit the
+    /// command thread's CPUs.
+    cpus: Option<CpuSet>,
 }
 
 impl WriterJob {
     /// The writer thread: the file from the batches, then fsync and rename.
     fn run(self, rx: Receiver<Batch>) -> Result<(), String> {
+        // Before the dump's I/O thread exists, so that it inherits the CPUs.
+        // A set the kernel refuses leaves them as they were, as in Redis.
+        if let Some(cpus) = &self.cpus {
+            let _ = cpus.pin_this_thread();
+        }
         let mut pacer = Pacer::start(self.command_thread.as_deref());
         let result = self.write(&rx, &mut pacer).and_then(|()| {
             std::fs::rename(&self.temp, &self.target)
