@@ -442,6 +442,12 @@ pub async fn drive(shared: std::rc::Rc<std::cell::RefCell<Server>>) {
         if backlog || busy {
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         } else {
+            // "Idle" may only mean that the clients wait for this very CPU:
+            // a client on the same CPU cannot send while the walk holds it,
+            // and without a yield the walk would run on until the kernel's
+            // tick preempts it (4 ms and more). sched_yield hands the CPU to
+            // whoever waits for it, and returns at once when nobody does.
+            std::thread::yield_now();
             tokio::task::yield_now().await;
         }
     }
