@@ -14,6 +14,12 @@ writing random keys over the same key space:
 * the save's wall time (BGSAVE sent -> completion seen in INFO persistence),
   rdb_last_bgsave_time_sec, and the size of the file written.
 
+Where the machine has two CPUs or more, the server's command thread and
+redis-benchmark share the first and the save runs on the others (Redis's own
+`server_cpulist` and `bgsave_cpulist`, `taskset` for the benchmark): left to
+the kernel, their placement moved the rate by half between runs
+(benches/README.md, "CPU placement"). `--no-pin` leaves it to the kernel.
+
 It then checks redrill's figures against the issue's goals. Like
 side_by_side.py, a benchmark reports and does not assert: the exit status is
 non-zero only when something failed to run, never because a goal was missed.
@@ -61,14 +67,44 @@ KEY_FORMAT = b"key:%012d"  # redis-benchmark's __rand_int__ expansion: 12 digits
 LOAD_SEED = 5  # the pipe loader's values are the same bytes on both servers
 MIN_CHUNKS = 3  # benchmark runs per phase, at least
 NO_SAVE_CHUNKS = 5  # baseline runs when there is no save to match
+BGSAVE_LEAD = 0.1  # seconds the first run of the save phase writes before BGSAVE
+
+
+@dataclass
+class Pinning:
+    """Where the server, its save and the benchmark run (None: anywhere)."""
+
+    server: str  # server_cpulist, and the CPUs redis-benchmark runs on
+    save: str  # bgsave_cpulist: Redis's fork child, redrill's writer threads
+
+    @staticmethod
+    def choose(enabled: bool) -> "Pinning | None":
+        """The command thread and the client on the first CPU, the save on the
+        others; None when disabled or with one CPU only."""
+        cpus = sorted(os.sched_getaffinity(0))
+        if not enabled or len(cpus) < 2:
+            return None
+        return Pinning(str(cpus[0]), ",".join(str(c) for c in cpus[1:]))
+
+    def describe(self) -> str:
+        """One line for the report."""
+        return (f"server and redis-benchmark on CPU {self.server}, "
+                f"the save on CPU {self.save}")
 
 
 class SaveServer(Server):
     """A Server started with an explicit --dir, persistence otherwise off."""
 
+    pinning: Pinning | None = None
+
     def extra_args(self) -> list[str]:
-        """The dump goes to the work directory, where the script finds it."""
-        return ["--dir", str(self.workdir)]
+        """The dump goes to the work directory, where the script finds it;
+        the CPU lists are Redis's own parameters, which redrill shares."""
+        args = ["--dir", str(self.workdir)]
+        if self.pinning:
+            args += ["--server_cpulist", self.pinning.server,
+                     "--bgsave_cpulist", self.pinning.save]
+        return args
 
     def stop(self) -> None:
         """Stop the server and any save child it left behind."""
@@ -312,7 +348,8 @@ class Chunk:
 def bench_chunk(srv: SaveServer, n: int, args) -> Chunk:
     """redis-benchmark -t set over the loaded key space, n requests."""
     srv.check_alive()
-    cmd = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(srv.port), "--csv",
+    pin = ["taskset", "-c", srv.pinning.server] if srv.pinning else []
+    cmd = [*pin, "redis-benchmark", "-h", "127.0.0.1", "-p", str(srv.port), "--csv",
            "-t", "set", "-n", str(n), "-c", str(args.clients), "-r", str(args.keys),
            "-d", str(args.size)]
     t = time.monotonic()
@@ -360,6 +397,7 @@ def measure(side: str, binary: str, workdir: Path, args) -> dict:
     """Start, load, save under load, baseline, stop; returns the side's results."""
     workdir.mkdir()
     srv = SaveServer(side, binary, workdir)
+    srv.pinning = args.pinning
     res: dict = {"side": side, "binary": binary}
     try:
         srv.start()
@@ -426,18 +464,36 @@ def save_phase(srv: SaveServer, chunk_n: int, res: dict, args) -> None:
         before = mon.samples[-1] if mon.samples else (0.0, 0, 0, 1)
         res["rss_before"], res["pss_before"] = before[1], before[2]
         log(f"{srv.side}: BGSAVE with writes running")
+        # The clients are already writing when BGSAVE arrives, so that a pause
+        # at its start (Redis's fork) is in their latencies, as in production.
+        first: dict = {}
+
+        def first_run() -> None:
+            try:
+                first["chunk"] = bench_chunk(srv, chunk_n, args)
+            except BenchError as e:
+                first["error"] = e
+
+        runner = threading.Thread(target=first_run, daemon=True)
+        runner.start()
+        time.sleep(BGSAVE_LEAD)
         steal0 = steal_ticks()
         t0 = mon.arm(lastsave)
         try:
             with Resp(srv.port, timeout=args.timeout) as c:
                 reply = c.call("BGSAVE")
         except BenchError as e:
+            runner.join()
             res["save"] = {"mode": "unsupported", "reply": str(e)}
             log(f"{srv.side}: BGSAVE unsupported: {e}")
             return
         reply_s = time.monotonic() - t0
         deadline = t0 + args.timeout
-        while not chunks or (not mon.done.is_set() and time.monotonic() < deadline):
+        runner.join()
+        if "error" in first:
+            raise first["error"]
+        chunks.append(first["chunk"])
+        while not mon.done.is_set() and time.monotonic() < deadline:
             chunks.append(bench_chunk(srv, chunk_n, args))
         if not mon.done.wait(max(0.0, deadline - time.monotonic())):
             raise BenchError(f"{srv.side}: BGSAVE did not complete in {args.timeout:.0f}s")
@@ -623,10 +679,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="seconds per redis-benchmark run (default 1, 0.25 with --quick)")
     p.add_argument("--timeout", type=float, default=900.0,
                    help="seconds allowed for a load, a benchmark run or a save")
+    p.add_argument("--no-pin", dest="pin", action="store_false",
+                   help="let the kernel place the server, its save and the benchmark")
     p.add_argument("--json", help="also write the results to this file")
     a = p.parse_args(argv)
     a.keys = a.keys or (200_000 if a.quick else 2_000_000)
     a.chunk = a.chunk or (0.25 if a.quick else 1.0)
+    a.pinning = Pinning.choose(a.pin)
     if a.keys < 1 or a.size < 1 or a.clients < 1 or a.chunk <= 0:
         p.error("--keys, --size, -c and --chunk must be positive")
     return a
@@ -667,6 +726,7 @@ def main(argv: list[str]) -> int:
             return 130
     print(f"BGSAVE under writes: {args.keys:,} keys of {args.size} B ({args.load} load), "
           f"redis-benchmark -t set -c {args.clients} -r {args.keys} -d {args.size}")
+    print(args.pinning.describe() if args.pinning else "CPUs: not pinned")
     if results:
         print(table(results))
     for side, r in results.items():
@@ -681,6 +741,7 @@ def main(argv: list[str]) -> int:
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
             "redis_version": version, "keys": args.keys, "size": args.size,
             "load": args.load, "clients": args.clients, "chunk_s": args.chunk,
+            "pinning": args.pinning.__dict__ if args.pinning else None,
             "cpus": cpus, "load_averages": loads, "results": results,
             "goals": verdicts, "errors": errors,
         }
