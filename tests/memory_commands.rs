@@ -2,7 +2,8 @@
 //! with the data and stays near what a real redis-server reports, its errors,
 //! MEMORY STATS's field list, DOCTOR's words on an empty instance, and the bar of
 //! issue 4: `used_memory` agrees with jemalloc's own `allocator.allocated` within
-//! 1%, and a client that never reads raises it by its buffered replies within 1%.
+//! 1%, and a client that never reads raises it by its buffered replies within 1%;
+//! and `jemalloc-bg-thread` starting and stopping jemalloc's purging thread.
 
 mod common;
 
@@ -295,4 +296,34 @@ fn an_unread_reply_buffer_raises_used_memory_by_its_size_within_one_percent() {
         "used_memory rose {rise}, client buffers {buffers}, omem {omem}"
     );
     drop(socket);
+}
+
+/// Whether the server runs jemalloc's background purging thread.
+fn has_jemalloc_thread(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return false;
+    };
+    tasks.flatten().any(|task| {
+        std::fs::read_to_string(task.path().join("comm"))
+            .is_ok_and(|comm| comm.trim() == "jemalloc_bg_thd")
+    })
+}
+
+#[test]
+fn jemalloc_bg_thread_starts_and_stops_the_purging_thread() {
+    let wait = Duration::from_secs(10);
+    // On by default, as in Redis.
+    let srv = start_server(&[]);
+    let pid = srv.pid();
+    let mut con = srv.connection();
+    assert!(wait_until(wait, || has_jemalloc_thread(pid)));
+    ok(&mut con, &["CONFIG", "SET", "jemalloc-bg-thread", "no"]);
+    assert!(wait_until(wait, || !has_jemalloc_thread(pid)));
+    ok(&mut con, &["CONFIG", "SET", "jemalloc-bg-thread", "yes"]);
+    assert!(wait_until(wait, || has_jemalloc_thread(pid)));
+    // Off from the start: no thread at all.
+    let off = start_server(&["--jemalloc-bg-thread", "no"]);
+    let mut con = off.connection();
+    let _: String = query(&mut con, &["PING"]).unwrap();
+    assert!(!has_jemalloc_thread(off.pid()));
 }

@@ -204,3 +204,40 @@ pub fn purge() -> bool {
 pub fn size_class(size: usize) -> usize {
     Layout::from_size_align(size, 1).map_or(size, |layout| usable(&layout))
 }
+
+/// Turns jemalloc's background thread on or off (`jemalloc-bg-thread`), which
+/// returns dirty pages to the system off the threads that allocate, as Redis
+/// asks at start-up and on CONFIG SET; false when jemalloc refused.
+pub fn set_background_thread(on: bool) -> bool {
+    let mut value = on;
+    // SAFETY: "background_thread" takes a bool; `value` is a valid bool for
+    // the length passed, and no old value is asked for.
+    let rc = unsafe {
+        tikv_jemalloc_sys::mallctl(
+            c"background_thread".as_ptr(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            (&mut value as *mut bool).cast(),
+            std::mem::size_of::<bool>(),
+        )
+    };
+    rc == 0
+}
+
+/// Whether jemalloc's background thread runs now.
+pub fn background_thread() -> bool {
+    let mut value = false;
+    let mut len = std::mem::size_of::<bool>();
+    // SAFETY: "background_thread" reads into a bool through a valid pointer
+    // with the matching length; no new value is passed.
+    let rc = unsafe {
+        tikv_jemalloc_sys::mallctl(
+            c"background_thread".as_ptr(),
+            (&mut value as *mut bool).cast(),
+            &mut len,
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    rc == 0 && value
+}

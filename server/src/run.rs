@@ -113,6 +113,9 @@ pub async fn run(options: StartOptions) -> i32 {
     }
     write_pidfile(&server.config.pidfile);
     log::line(LogLevel::Warning, now, "Server initialized");
+    // As Redis's InitServerLast, before the load; a jemalloc built without
+    // the thread refuses, and Redis carries on then too.
+    crate::alloc::set_background_thread(server.config.jemalloc_bg_thread);
     if !crate::persist::load::load_at_startup(&mut server) {
         return 1;
     }

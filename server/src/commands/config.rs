@@ -139,6 +139,9 @@ pub fn config_changed(server: &mut Server, changed: &[&'static str]) {
             "maxmemory-policy" | "lfu-log-factor" | "lfu-decay-time" => {
                 crate::evict::apply_access_mode(server)
             }
+            "jemalloc-bg-thread" => {
+                crate::alloc::set_background_thread(server.config.jemalloc_bg_thread);
+            }
             "logfile" => {
                 let _ = crate::log::configure(server.config.loglevel, &server.config.logfile);
             }

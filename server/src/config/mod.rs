@@ -213,6 +213,8 @@ pub struct Config {
     pub rdb_del_sync_files: bool,
     /// `rdb-save-incremental-fsync`.
     pub rdb_save_incremental_fsync: bool,
+    /// `jemalloc-bg-thread`: jemalloc purges dirty pages on its own thread.
+    pub jemalloc_bg_thread: bool,
     /// `rdb-key-save-delay`, microseconds per key (a test hook).
     pub rdb_key_save_delay: i64,
     /// `key-load-delay`, microseconds per key (a test hook).
@@ -377,6 +379,7 @@ impl Default for Config {
             stop_writes_on_bgsave_error: true,
             rdb_del_sync_files: false,
             rdb_save_incremental_fsync: true,
+            jemalloc_bg_thread: true,
             rdb_key_save_delay: 0,
             key_load_delay: 0,
             client_output_buffer_limits: DEFAULT_OUTPUT_BUFFER_LIMITS,

@@ -497,7 +497,7 @@ pub static TABLE: &[Param] = &[
     boolean!("replica-serve-stale-data", Some("slave-serve-stale-data"), M, true, replica_serve_stale_data),
     boolean!("replica-read-only", Some("slave-read-only"), M, true, replica_read_only),
     boolean!("replica-ignore-maxmemory", Some("slave-ignore-maxmemory"), M, true, replica_ignore_maxmemory),
-    boolean!("jemalloc-bg-thread", None, M, true),
+    boolean!("jemalloc-bg-thread", None, M, true, jemalloc_bg_thread),
     boolean!("activedefrag", None, M, false),
     boolean!("syslog-enabled", None, IMM, false),
     boolean!("cluster-enabled", None, IMM, false, cluster_enabled),
