@@ -169,8 +169,10 @@ mod tests {
             // Only CPUs this machine does not have: the kernel refuses.
             assert!(apply("bgsave_cpulist", "1023").unwrap().contains("refused"));
             assert_eq!(allowed(), before);
-            assert_eq!(apply("bgsave_cpulist", "0"), None);
-            assert_eq!(allowed(), "0");
+            // The first CPU this test may use (a container may not allow 0).
+            let first: String = before.chars().take_while(char::is_ascii_digit).collect();
+            assert_eq!(apply("bgsave_cpulist", &first), None);
+            assert_eq!(allowed(), first);
         })
         .join()
         .unwrap();

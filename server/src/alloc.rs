@@ -223,21 +223,3 @@ pub fn set_background_thread(on: bool) -> bool {
     };
     rc == 0
 }
-
-/// Whether jemalloc's background thread runs now.
-pub fn background_thread() -> bool {
-    let mut value = false;
-    let mut len = std::mem::size_of::<bool>();
-    // SAFETY: "background_thread" reads into a bool through a valid pointer
-    // with the matching length; no new value is passed.
-    let rc = unsafe {
-        tikv_jemalloc_sys::mallctl(
-            c"background_thread".as_ptr(),
-            (&mut value as *mut bool).cast(),
-            &mut len,
-            std::ptr::null_mut(),
-            0,
-        )
-    };
-    rc == 0 && value
-}
