@@ -36,6 +36,7 @@ import io
 import json
 import os
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -83,6 +84,9 @@ class Pinning:
         others; None when disabled or with one CPU only."""
         cpus = sorted(os.sched_getaffinity(0))
         if not enabled or len(cpus) < 2:
+            return None
+        if shutil.which("taskset") is None:
+            log("taskset not found (util-linux): CPUs left to the kernel")
             return None
         return Pinning(str(cpus[0]), ",".join(str(c) for c in cpus[1:]))
 
