@@ -284,19 +284,15 @@ fn bgsave_finishes_while_clients_keep_the_server_busy() {
     assert_eq!(digest(&mut con), at_start);
 }
 
-/// The CPUs this test may run on, lowest first (Cpus_allowed_list's syntax).
+/// The CPUs a thread may run on, lowest first, from its /proc status (the
+/// kernel writes Cpus_allowed_list in the syntax `*_cpulist` uses).
 fn allowed_cpus(status: &str) -> Vec<usize> {
     let list = status
         .lines()
         .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
-        .expect("Cpus_allowed_list")
-        .trim();
-    let mut cpus = Vec::new();
-    for item in list.split(',') {
-        let (a, b) = item.split_once('-').unwrap_or((item, item));
-        cpus.extend(a.parse::<usize>().unwrap()..=b.parse::<usize>().unwrap());
-    }
-    cpus
+        .expect("Cpus_allowed_list");
+    let set = server::affinity::CpuSet::parse(list.trim()).expect("the kernel's CPU list");
+    set.cpus().collect()
 }
 
 #[test]

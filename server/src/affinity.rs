@@ -31,15 +31,19 @@ impl CpuSet {
     pub fn parse(list: &str) -> Option<CpuSet> {
         let mut set = CpuSet([0; MAX_CPUS / 64]);
         for item in list.split(',') {
-            let (range, stride) = match item.split_once(':') {
-                Some((range, stride)) => (range, number(stride)?),
-                None => (item, 1),
-            };
-            let (first, last) = match range.split_once('-') {
-                Some((first, last)) => (number(first)?, number(last)?),
-                // A stride needs a range to step through, as in util-linux.
-                None if stride != 1 || item.contains(':') => return None,
-                None => (number(range)?, number(range)?),
+            let (first, last, stride) = match item.split_once('-') {
+                Some((first, rest)) => {
+                    let (last, stride) = match rest.split_once(':') {
+                        Some((last, stride)) => (last, number(stride)?),
+                        None => (rest, 1),
+                    };
+                    (number(first)?, number(last)?, stride)
+                }
+                // A lone CPU; a stride needs a range to step through.
+                None => {
+                    let cpu = number(item)?;
+                    (cpu, cpu, 1)
+                }
             };
             if stride == 0 || first > last {
                 return None;
@@ -88,8 +92,8 @@ fn number(text: &str) -> Option<u64> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    // More digits than any CPU has: one past the set, so it is dropped.
-    Some(text.parse().unwrap_or(u64::MAX / 2))
+    // Too many digits for a u64: far past the set, so the CPU is dropped.
+    Some(text.parse().unwrap_or(u64::MAX))
 }
 
 /// A `*_cpulist` value read as Redis's `redisSetCpuAffinity` reads it:
