@@ -488,8 +488,8 @@ const SERVER_BUSY_PCT: u64 = 50;
 ///
 /// But `SCHED_IDLE` runs only on time nobody else wants, and nice 19 gets
 /// little more: with a busy loop on each of the VM's two CPUs, a BGSAVE of
-/// 1,000,000 keys of 100 bytes took 23-29 s at nice 19, against 0.45 s on an
-/// idle machine. Hence the floor, measured with the kernel's own account of
+/// 1,000,000 keys of 100 bytes took 23-29 s at nice 19, against 0.41-0.43 s on
+/// an idle machine. Hence the floor, measured with the kernel's own account of
 /// the time the thread spent ready but waiting for a CPU
 /// (`/proc/thread-self/schedstat`), so that time blocked on the disk or on
 /// the walk does not count as starving.
@@ -567,21 +567,7 @@ impl Pacer {
         let ran = now.0.saturating_sub(self.stat_start.0);
         let waited = now.1.saturating_sub(self.stat_start.1);
         let starved = ran.saturating_mul(100) < (ran + waited).saturating_mul(MIN_CPU_SHARE_PCT);
-        let server_busy = match &mut self.server {
-            Some((dir, ran_before)) => match schedstat(dir) {
-                Some((server_ran, _)) => {
-                    let busy = server_ran.saturating_sub(*ran_before).saturating_mul(100)
-                        >= window_us
-                            .saturating_mul(1000)
-                            .saturating_mul(SERVER_BUSY_PCT);
-                    *ran_before = server_ran;
-                    busy
-                }
-                None => true,
-            },
-            None => true,
-        };
-        let top = if server_busy {
+        let top = if self.server_was_busy(window_us) {
             UNPACED
         } else {
             LADDER.len() - 1
@@ -592,6 +578,20 @@ impl Pacer {
         }
         self.window_start_us = now_us;
         self.stat_start = now;
+    }
+
+    /// Whether the command thread ran at least [`SERVER_BUSY_PCT`] of the
+    /// window just ended (`window_us` long); an unreadable account counts as
+    /// busy.
+    fn server_was_busy(&mut self, window_us: u64) -> bool {
+        let Some((dir, ran_before)) = &mut self.server else {
+            return true;
+        };
+        let Some((ran, _)) = schedstat(dir) else {
+            return true;
+        };
+        let ran_ns = ran.saturating_sub(std::mem::replace(ran_before, ran));
+        ran_ns.saturating_mul(100) >= window_us.saturating_mul(1000 * SERVER_BUSY_PCT)
     }
 }
 
@@ -780,6 +780,27 @@ mod tests {
         assert_eq!(next_level(top, true, UNPACED), UNPACED);
         assert_eq!(next_level(top, false, UNPACED), UNPACED);
         assert_eq!(next_level(UNPACED, false, UNPACED), 0);
+    }
+
+    /// Busy means the command thread ran half the window; an account that
+    /// cannot be read counts as busy.
+    #[test]
+    fn the_command_thread_is_busy_when_it_ran_half_the_window() {
+        std::thread::spawn(|| {
+            let mut pacer = Pacer::start(None);
+            assert!(pacer.server_was_busy(SHARE_WINDOW_US));
+            // This thread stands in for the command thread: since it began it
+            // ran more than half of a 1 µs window, and since the read above
+            // far less than half of 10 s.
+            pacer.server = Some((std::fs::canonicalize(THIS_THREAD).unwrap(), 0));
+            assert!(pacer.server_was_busy(1));
+            assert!(!pacer.server_was_busy(10_000_000));
+            pacer.server = Some((PathBuf::from("/proc/no-such-thread"), 0));
+            assert!(pacer.server_was_busy(10_000_000));
+            set_level(UNPACED);
+        })
+        .join()
+        .unwrap();
     }
 
     /// The command thread's /proc directory, as `start` records it, leads to
